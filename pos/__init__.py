@@ -1,0 +1,134 @@
+"""The OCOP showroom app: ``create_app()`` builds a booth or a central instance."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+from pathlib import Path
+
+from flask import Flask, has_request_context, request, session
+from flask_babel import format_datetime
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from pos import labels
+from pos.config import Config
+from pos.extensions import babel, csrf, db, login, migrate
+from pos.money import format_vnd
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+# Reads need no write lock; everything else takes SQLite's writer lock up front.
+sqlite_begin = contextvars.ContextVar("sqlite_begin", default="BEGIN IMMEDIATE")
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """The pysqlite recipe: our own BEGIN, so write transactions start IMMEDIATE and
+    never fail half-way with SQLITE_BUSY; WAL and synchronous=FULL so a committed sale
+    survives a power cut."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, connection_record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
+                       "busy_timeout=5000"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.exec_driver_sql(sqlite_begin.get())
+
+
+def _select_locale() -> str:
+    if not has_request_context():
+        return os.environ.get("OCOP_LANG", "vi") if os.environ.get("OCOP_LANG") in (
+            "vi", "en") else "vi"
+    wanted = request.args.get("lang")
+    if wanted in ("vi", "en"):
+        session["lang"] = wanted
+        return wanted
+    if session.get("lang") in ("vi", "en"):
+        return session["lang"]
+    if current_user and not current_user.is_anonymous:
+        return current_user.locale
+    return "vi"
+
+
+def create_app(config: Config | None = None, **overrides) -> Flask:
+    """Build the app for ``OCOP_ROLE``: both roles share models; each serves its own
+    blueprints."""
+    config = config or Config(**overrides)
+    app = Flask(__name__, instance_path=config.OCOP_INSTANCE, instance_relative_config=True)
+    app.config.from_mapping(config.as_dict())
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    login.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale,
+                   timezone_selector=lambda: "Asia/Ho_Chi_Minh")
+
+    import inventory.models  # noqa: F401  (register every table on the metadata)
+    import pos.models  # noqa: F401
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _configure_sqlite(db.engine)
+
+    @app.before_request
+    def _reads_need_no_write_lock():
+        # Registered first: the first query of the request (loading the user) begins
+        # the transaction the whole request shares.
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            sqlite_begin.set("BEGIN")
+
+    @app.teardown_request
+    def _reset_begin_mode(exc):
+        sqlite_begin.set("BEGIN IMMEDIATE")
+
+    from pos.auth import init_auth
+    from pos.errors import register_error_handlers
+
+    init_auth(app)
+    register_error_handlers(app)
+
+    app.jinja_env.globals.update(format_vnd=format_vnd, format_datetime=format_datetime,
+                                 role_label=labels.role_label,
+                                 venue_kind_label=labels.venue_kind_label)
+
+    @app.context_processor
+    def _navigation():
+        """Menu entries the signed-in person may open, from the views' own roles."""
+        if not has_request_context() or current_user.is_anonymous:
+            return {"nav_endpoints": set()}
+        allowed = {name for name, view in app.view_functions.items()
+                   if current_user.role in (getattr(view, "allowed_roles", None) or ())}
+        return {"nav_endpoints": allowed}
+    app.jinja_env.filters["vnd"] = format_vnd
+
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from pos.api import bp as api_bp
+    from pos.views import bp as web_bp
+
+    app.register_blueprint(web_bp)
+    app.register_blueprint(api_bp)
+    if app.config["OCOP_ROLE"] == "booth":
+        from inventory.api import bp as inventory_api
+        from inventory.views import bp as inventory_web
+
+        app.register_blueprint(inventory_web)
+        app.register_blueprint(inventory_api)
+    else:
+        from central.api import bp as central_api
+        from central.views import bp as central_web
+
+        app.register_blueprint(central_web)
+        app.register_blueprint(central_api)

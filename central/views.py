@@ -1,0 +1,22 @@
+"""The central office's pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from sqlalchemy import func, select
+
+from pos.auth import OFFICE, allow
+from pos.extensions import db
+from pos.models import Booth, User, Venue
+
+bp = Blueprint("central", __name__, template_folder="templates")
+
+
+@bp.get("/booths")
+@allow(*OFFICE)
+def booths():
+    venues = db.session.scalars(select(Venue).order_by(Venue.code)).all()
+    staff = dict(db.session.execute(
+        select(User.booth_id, func.count(User.id)).where(User.booth_id.is_not(None))
+        .group_by(User.booth_id)).all())
+    return render_template("central/booths.html", venues=venues, staff=staff)

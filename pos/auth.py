@@ -1,0 +1,93 @@
+"""Who may call what: sessions for pages, Bearer tokens for the API, deny by default.
+
+Every view declares its audience with ``@allow(...)`` or ``@public``; a view that
+declares nothing answers 403 to everyone, so a forgotten decorator fails closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask, current_app, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from pos.errors import Forbidden, Unauthorized, wants_json
+from pos.extensions import csrf, db, login
+from pos.models import User
+from pos.services import user_for_token
+
+ALL_ROLES = ("cashier", "manager", "office", "admin")
+BOOTH_STAFF = ("cashier", "manager", "admin")
+MANAGERS = ("manager", "admin")
+OFFICE = ("office", "admin")
+
+
+def allow(*roles: str) -> Callable:
+    """Let only these roles (plus admin) through; everyone else gets 401/403."""
+    unknown = set(roles) - set(ALL_ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+
+    def mark(view):
+        view.allowed_roles = frozenset(roles) | {"admin"}
+        return view
+
+    return mark
+
+
+def public(view):
+    """Open to anyone, signed in or not (the login page, health checks, static)."""
+    view.allowed_roles = None
+    return view
+
+
+@login.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+@login.request_loader
+def load_user_from_token(req) -> User | None:
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    g.token_auth = True
+    return user_for_token(db.session, header[len("Bearer "):].strip())
+
+
+@login.unauthorized_handler
+def unauthorized():
+    if wants_json():
+        raise Unauthorized(_("Cần đăng nhập hoặc mã truy cập (Bearer) hợp lệ."))
+    return redirect(url_for("web.login", next=request.full_path))
+
+
+def _enforce_access():
+    """Runs before every request: CSRF for cookie sessions, then the view's roles."""
+    if request.endpoint is None:
+        return None  # 404/405 are answered by their own handlers
+    view = current_app.view_functions[request.endpoint]
+    if request.endpoint == "static" or request.endpoint.endswith(".static"):
+        return None
+    if not request.headers.get("Authorization", "").startswith("Bearer "):
+        csrf.protect()
+    elif current_user.is_anonymous:  # a Bearer header that names no live token
+        raise Unauthorized(_("Mã truy cập không hợp lệ hoặc đã bị thu hồi."),
+                           code="bad_token")
+    if not hasattr(view, "allowed_roles"):
+        raise Forbidden(_("Bạn không có quyền làm việc này."))
+    if view.allowed_roles is None:
+        return None
+    if current_user.is_anonymous:
+        return login.unauthorized()
+    if current_user.role not in view.allowed_roles:
+        raise Forbidden(_("Bạn không có quyền làm việc này."))
+    return None
+
+
+def init_auth(app: Flask) -> None:
+    login.login_view = "web.login"
+    login.login_message = None
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked in _enforce_access, not twice
+    app.before_request(_enforce_access)

@@ -1,0 +1,224 @@
+"""The ``ocop`` command: set up, seed, manage people and tokens, serve, run the demo."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from pos import create_app
+from pos.config import Config
+from pos.errors import DomainError
+from pos.extensions import db
+
+
+class CliError(click.ClickException):
+    """A refusal printed in Vietnamese, with a non-zero exit and nothing written."""
+
+    def show(self, file=None):
+        click.echo(f"Lỗi: {self.format_message()}", err=True, file=file)
+
+
+def _fail(err: DomainError):
+    db.session.rollback()
+    raise CliError(err.message)
+
+
+def upgrade_database() -> None:
+    """Create or upgrade the configured database to the newest migration."""
+    from flask_migrate import upgrade
+
+    upgrade(directory=current_app.extensions["migrate"].directory)
+
+
+@click.command("init")
+@with_appcontext
+def init_command():
+    """Create or upgrade the database to the newest migration."""
+    upgrade_database()
+    click.echo(f"Cơ sở dữ liệu đã sẵn sàng: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("seed-demo")
+@click.option("--booth", "booth_code", default=None,
+              help="Chỉ nạp tồn kho và nhân viên của quầy này (mặc định: OCOP_BOOTH ở vai trò booth).")
+@with_appcontext
+def seed_demo_command(booth_code: str | None):
+    """Load the Thanh Hóa demo data (idempotent)."""
+    from pos.demo import seed_demo
+
+    if booth_code is None and current_app.config["OCOP_ROLE"] == "booth":
+        booth_code = current_app.config.get("OCOP_BOOTH")
+    counts = seed_demo(db.session, booth_code=booth_code,
+                       hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+    db.session.commit()
+    if not counts:
+        click.echo("Dữ liệu mẫu đã có sẵn; không thay đổi gì.")
+        return
+    click.echo("Đã nạp dữ liệu mẫu: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+user_group = AppGroup("user", help="Người dùng.")
+
+
+@user_group.command("create")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["cashier", "manager", "office", "admin"]))
+@click.option("--booth", "booth_code", default=None, help="Mã quầy, ví dụ COOP-01.")
+@click.option("--full-name", default="")
+def create_user_command(name: str, role: str, booth_code: str | None, full_name: str):
+    """Create a user; the password comes from standard input or a prompt."""
+    from pos.services import create_user
+
+    if sys.stdin.isatty():
+        password = click.prompt("Mật khẩu", hide_input=True, confirmation_prompt="Nhập lại")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = create_user(db.session, username=name, password=password, role=role,
+                           booth_code=booth_code, full_name=full_name,
+                           hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+    except DomainError as err:
+        _fail(err)
+    db.session.commit()
+    click.echo(f"Đã tạo người dùng {user.username} ({user.role}"
+               f"{', ' + user.booth.code if user.booth else ''}).")
+
+
+token_group = AppGroup("token", help="Mã truy cập API (Bearer).")
+
+
+@token_group.command("create")
+@click.argument("name")
+@click.option("--label", default="")
+def create_token_command(name: str, label: str):
+    """Print a new API token for that user, alone on the last line (shown once)."""
+    from pos.models import User
+    from pos.services import create_token
+
+    user = db.session.scalar(select(User).where(User.username == name.strip().lower()))
+    if user is None:
+        raise CliError(f"Không có người dùng {name}.")
+    if not user.active:
+        raise CliError(f"Người dùng {name} đã bị khóa.")
+    token, plain = create_token(db.session, user=user, label=label)
+    db.session.commit()
+    click.echo(f"Mã truy cập cho {user.username} (tiền tố {token.prefix}); "
+               "chỉ hiện một lần, hãy lưu lại:")
+    click.echo(plain)
+
+
+@token_group.command("revoke")
+@click.argument("prefix")
+def revoke_token_command(prefix: str):
+    """Revoke a token by the prefix shown when it was created."""
+    from pos.services import revoke_token
+
+    try:
+        revoke_token(db.session, prefix=prefix)
+    except DomainError as err:
+        _fail(err)
+    db.session.commit()
+    click.echo(f"Đã thu hồi mã {prefix}.")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--threads", default=4, type=int)
+@with_appcontext
+def serve_command(host: str, port: int, threads: int):
+    """Serve the configured role with waitress (production server)."""
+    from waitress import serve
+
+    app = current_app._get_current_object()
+    click.echo(f"Phục vụ vai trò {app.config['OCOP_ROLE']} tại http://{host}:{port}/")
+    serve(app, host=host, port=port, threads=threads)
+
+
+def build_demo_app(folder: Path, *, role: str, booth_code: str):
+    """One demo instance with its own SQLite file, migrated and seeded."""
+    app = create_app(Config(OCOP_INSTANCE=str(folder), OCOP_ROLE=role, OCOP_BOOTH=booth_code,
+                            DATABASE_URL=f"sqlite:///{folder / 'ocop.sqlite3'}"))
+    from pos.demo import seed_demo
+
+    with app.app_context():
+        upgrade_database()
+        seed_demo(db.session, booth_code=booth_code if role == "booth" else None,
+                  hash_method=app.config["PASSWORD_HASH_METHOD"])
+        db.session.commit()
+    return app
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int, help="Cổng của quầy; trung tâm dùng cổng kế tiếp.")
+@click.option("--booth", "booth_code", default="COOP-01", help="Quầy chạy thử, ví dụ SAMSON-A-03.")
+@click.option("--no-serve", is_flag=True, help="Chỉ chuẩn bị dữ liệu, không chạy máy chủ.")
+@click.pass_context
+def demo_command(ctx, host: str, port: int, booth_code: str, no_serve: bool):
+    """A booth and the central office on localhost with the Thanh Hóa demo data."""
+    from waitress import create_server
+
+    from pos.demo import (DEMO_PASSWORD, OFFICE_USERNAME, booth_codes, cashier_username,
+                          manager_username)
+
+    booth_code = booth_code.upper()
+    if booth_code not in booth_codes():
+        raise CliError(
+            f"Không có quầy {booth_code}. Các quầy: {', '.join(booth_codes())}")
+    root = Path(Config().OCOP_INSTANCE) / "demo"
+    click.echo(f"Chuẩn bị dữ liệu mẫu trong {root} …")
+    central = build_demo_app(root / "central", role="central", booth_code="")
+    booth = build_demo_app(root / booth_code.lower(), role="booth", booth_code=booth_code)
+    booth_url, central_url = f"http://{host}:{port}/", f"http://{host}:{port + 1}/"
+    click.echo("")
+    click.echo(f"Quầy {booth_code}:        {booth_url}")
+    click.echo(f"  Thu ngân:   {cashier_username(booth_code)} / {DEMO_PASSWORD}")
+    click.echo(f"  Quản lý:    {manager_username(booth_code)} / {DEMO_PASSWORD}")
+    click.echo(f"Văn phòng trung tâm: {central_url}")
+    click.echo(f"  Văn phòng:  {OFFICE_USERNAME} / {DEMO_PASSWORD}")
+    click.echo("")
+    if no_serve:
+        return
+    servers = [create_server(booth, host=host, port=port, threads=4),
+               create_server(central, host=host, port=port + 1, threads=4)]
+    for server in servers[1:]:
+        threading.Thread(target=server.run, daemon=True).start()
+    click.echo("Nhấn Ctrl+C để dừng.")
+    try:
+        servers[0].run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for server in servers:
+            server.close()
+
+
+def _app_factory():
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_app_factory, add_default_commands=True,
+             add_version_option=False)
+def main():
+    """OCOP showroom POS: booth and central in one program."""
+
+
+for command in (init_command, seed_demo_command, user_group, token_group, serve_command):
+    main.add_command(command)
+main.add_command(demo_command)
+
+
+def register_cli(app) -> None:
+    """Make the same commands reachable as ``flask --app wsgi ocop …``."""
+    group = AppGroup("ocop", help="OCOP showroom POS.")
+    for command in (init_command, seed_demo_command, user_group, token_group, serve_command,
+                    demo_command):
+        group.add_command(command)
+    app.cli.add_command(group)

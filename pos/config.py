@@ -1,0 +1,93 @@
+"""Settings from the environment and ``OCOP_INSTANCE/config.toml``, read once at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+
+ROLES = ("booth", "central")
+
+
+def _instance_dir() -> Path:
+    return Path(os.environ.get("OCOP_INSTANCE", "instance")).resolve()
+
+
+def _file_settings(instance: Path) -> dict:
+    path = instance / "config.toml"
+    if not path.exists():
+        return {}
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _secret_key(instance: Path) -> str:
+    """A key generated once into the instance folder, so sessions survive restarts."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain PostgreSQL URLs at psycopg 3, the driver the project ships with."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Configuration of one running instance; the environment wins over config.toml."""
+
+    def __init__(self, **overrides):
+        instance = Path(overrides.pop("OCOP_INSTANCE", None) or _instance_dir())
+        settings = _file_settings(instance)
+        settings.update({k: v for k, v in os.environ.items() if k.startswith(("OCOP_",))})
+        for key in ("DATABASE_URL", "SECRET_KEY"):
+            if key in os.environ:
+                settings[key] = os.environ[key]
+        settings.update(overrides)
+
+        self.OCOP_INSTANCE = str(instance)
+        self.OCOP_ROLE = settings.get("OCOP_ROLE", "booth")
+        if self.OCOP_ROLE not in ROLES:
+            raise ValueError(f"OCOP_ROLE phải là booth hoặc central, không phải {self.OCOP_ROLE!r}")
+        self.OCOP_BOOTH = settings.get("OCOP_BOOTH")
+        self.OCOP_CENTRAL_URL = settings.get("OCOP_CENTRAL_URL")
+        self.OCOP_SYNC_TOKEN = settings.get("OCOP_SYNC_TOKEN")
+        self.OCOP_PRINTER = settings.get("OCOP_PRINTER", "none")
+        self.OCOP_PRINTER_PROFILE = settings.get("OCOP_PRINTER_PROFILE", "default")
+        self.OCOP_PRINTER_MODE = settings.get("OCOP_PRINTER_MODE", "raster")
+        self.OCOP_PRINTER_ENCODING = settings.get("OCOP_PRINTER_ENCODING", "cp1258")
+        self.OCOP_PRINTER_CODEPAGE = int(settings.get("OCOP_PRINTER_CODEPAGE", 52))
+        self.OCOP_PAPER = int(settings.get("OCOP_PAPER", 80))
+        self.OCOP_VIETQR_BIN = settings.get("OCOP_VIETQR_BIN")
+        self.OCOP_VIETQR_ACCOUNT = settings.get("OCOP_VIETQR_ACCOUNT")
+        self.OCOP_VIETQR_NAME = settings.get("OCOP_VIETQR_NAME")
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            settings.get("DATABASE_URL") or f"sqlite:///{instance / 'ocop.sqlite3'}"
+        )
+        self.SECRET_KEY = settings.get("SECRET_KEY") or _secret_key(instance)
+        self.BABEL_DEFAULT_LOCALE = "vi"
+        self.BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+        self.LANGUAGES = ("vi", "en")
+        self.PASSWORD_HASH_METHOD = settings.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.LOGIN_MAX_FAILURES = int(settings.get("LOGIN_MAX_FAILURES", 5))
+        self.LOGIN_LOCKOUT_SECONDS = int(settings.get("LOGIN_LOCKOUT_SECONDS", 900))
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.JSON_SORT_KEYS = False
+        self.TESTING = bool(settings.get("TESTING", False))
+        self.WTF_CSRF_ENABLED = settings.get("WTF_CSRF_ENABLED", True)
+        # python-escpos writes a capabilities cache at import; keep it inside the instance.
+        os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(instance / "cache"))
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k.isupper()}

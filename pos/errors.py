@@ -1,0 +1,138 @@
+"""Domain errors and their rendering: one shape for every failure the API reports."""
+
+from __future__ import annotations
+
+from flask import Flask, flash, jsonify, redirect, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from pos.extensions import db
+
+
+class DomainError(Exception):
+    """A rule was broken; the request writes nothing and the caller is told why."""
+
+    status = 422
+    code = "invalid"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
+                 status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+
+    def to_json(self) -> dict:
+        error = {"code": self.code, "message": self.message}
+        if self.field:
+            error["field"] = self.field
+        return {"error": error}
+
+
+class Malformed(DomainError):
+    status = 400
+    code = "malformed"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class TooManyAttempts(DomainError):
+    status = 429
+    code = "too_many_attempts"
+
+
+def wants_json() -> bool:
+    """API routes and JSON clients get JSON errors; people get pages."""
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def error_response(err: DomainError):
+    return jsonify(err.to_json()), err.status
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation where it is defined; it is translated when shown."""
+    return message
+
+
+_HTTP_MESSAGES = {
+    400: ("malformed", N_("Yêu cầu không hợp lệ.")),
+    401: ("unauthorized", N_("Cần đăng nhập.")),
+    403: ("forbidden", N_("Bạn không có quyền làm việc này.")),
+    404: ("not_found", N_("Không tìm thấy.")),
+    405: ("method_not_allowed", N_("Phương thức không được hỗ trợ.")),
+    413: ("too_large", N_("Dữ liệu gửi lên quá lớn.")),
+    429: ("too_many_attempts", N_("Quá nhiều lần thử, vui lòng đợi.")),
+    500: ("server_error", N_("Lỗi hệ thống, vui lòng thử lại.")),
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Every failure rolls the session back, then answers in the contract's JSON shape."""
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(err: DomainError):
+        db.session.rollback()
+        if wants_json():
+            return error_response(err)
+        flash(err.message, "error")
+        return redirect(request.referrer or "/"), 303
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(err: CSRFError):
+        db.session.rollback()
+        message = _("Phiên làm việc đã hết hạn hoặc thiếu mã CSRF. Vui lòng tải lại trang.")
+        if wants_json():
+            return jsonify({"error": {"code": "csrf", "message": message}}), 400
+        from flask import render_template
+
+        return render_template("error.html", message=message, status=400), 400
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(err: HTTPException):
+        db.session.rollback()
+        code, message = _HTTP_MESSAGES.get(err.code or 500, ("error", err.description or ""))
+        message = _(message)
+        if wants_json():
+            return jsonify({"error": {"code": code, "message": message}}), err.code
+        from flask import render_template
+
+        return render_template("error.html", message=message, status=err.code), err.code
+
+    if app.testing:
+        return  # let tests see the real traceback
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(err: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        message = _("Lỗi hệ thống, vui lòng thử lại.")
+        if wants_json():
+            return jsonify({"error": {"code": "server_error", "message": message}}), 500
+        from flask import render_template
+
+        return render_template("error.html", message=message, status=500), 500

@@ -1,0 +1,15 @@
+"""Names of roles and kinds as people read them."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+
+def role_label(role: str) -> str:
+    return {"cashier": _("Thu ngân"), "manager": _("Quản lý quầy"),
+            "office": _("Văn phòng"), "admin": _("Quản trị")}.get(role, role)
+
+
+def venue_kind_label(kind: str) -> str:
+    return {"supermarket": _("Siêu thị"), "hotel": _("Khách sạn"), "beach": _("Bãi biển"),
+            "other": _("Khác")}.get(kind, kind)

@@ -1,0 +1,202 @@
+"""Rules about people and the audit trail, as plain functions that flush, never commit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from pos.errors import Conflict, DomainError, NotFound, TooManyAttempts, Unauthorized
+from pos.models import USER_ROLES, ApiToken, AuditEntry, Booth, LoginFailure, User
+from pos.types import new_uuid, utcnow
+
+MIN_PASSWORD_LENGTH = 8
+# Reject the passwords that top every leaked-password list outright.
+COMMON_PASSWORDS = frozenset({
+    "12345678", "123456789", "1234567890", "password", "password1", "matkhau", "matkhau123",
+    "qwertyui", "qwerty123", "11111111", "00000000", "abcd1234", "iloveyou", "admin123",
+})
+TOKEN_BYTES = 32
+
+
+class WeakPassword(DomainError):
+    code = "weak_password"
+
+
+def check_password_strength(password: str, *, username: str = "") -> None:
+    """Refuse passwords a cashier's neighbour could guess; raise with the reason."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(
+            _("Mật khẩu phải có ít nhất %(n)d ký tự.", n=MIN_PASSWORD_LENGTH), field="password"
+        )
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS or lowered.isdigit() or len(set(lowered)) < 4:
+        raise WeakPassword(_("Mật khẩu quá dễ đoán."), field="password")
+    if username and username.lower() in lowered:
+        raise WeakPassword(_("Mật khẩu không được chứa tên đăng nhập."), field="password")
+
+
+def create_user(session: Session, *, username: str, password: str, role: str,
+                booth_code: str | None = None, full_name: str = "",
+                hash_method: str = "scrypt") -> User:
+    """Add a person who can sign in; booth staff must name their booth."""
+    username = username.strip().lower()
+    if not username or len(username) > 64 or not all(c.isalnum() or c in "._-" for c in username):
+        raise DomainError(
+            _("Tên đăng nhập chỉ gồm chữ, số và . _ - (tối đa 64 ký tự)."), field="username"
+        )
+    if role not in USER_ROLES:
+        raise DomainError(
+            _("Vai trò không hợp lệ: %(role)s (cashier, manager, office, admin).", role=role),
+            field="role",
+        )
+    booth = None
+    if booth_code:
+        booth = session.scalar(select(Booth).where(Booth.code == booth_code.upper()))
+        if booth is None:
+            raise NotFound(_("Không có quầy %(code)s.", code=booth_code), field="booth")
+    if role in ("cashier", "manager") and booth is None:
+        raise DomainError(_("Thu ngân và quản lý quầy phải thuộc một quầy (--booth)."),
+                          field="booth")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(_("Tên đăng nhập %(name)s đã tồn tại.", name=username), field="username")
+    check_password_strength(password, username=username)
+    user = User(username=username, role=role, booth=booth, full_name=full_name,
+                password_hash=generate_password_hash(password, method=hash_method))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def recent_failures(session: Session, *, username: str, remote_addr: str,
+                    window: timedelta) -> int:
+    return session.scalar(
+        select(func.count(LoginFailure.id)).where(
+            LoginFailure.username == username,
+            LoginFailure.remote_addr == remote_addr,
+            LoginFailure.at > utcnow() - window,
+        )
+    ) or 0
+
+
+def authenticate(session: Session, *, username: str, password: str, remote_addr: str,
+                 max_failures: int = 5, lockout: timedelta = timedelta(minutes=15),
+                 booth_code: str | None = None) -> User:
+    """Check a sign-in. After ``max_failures`` failures for one name from one address
+    within ``lockout``, refuse even the right password until the window passes."""
+    username = username.strip().lower()
+    if recent_failures(session, username=username, remote_addr=remote_addr,
+                       window=lockout) >= max_failures:
+        raise TooManyAttempts(
+            _("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(m)d phút.",
+              m=int(lockout.total_seconds() // 60))
+        )
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not check_password_hash(user.password_hash, password):
+        session.add(LoginFailure(username=username, remote_addr=remote_addr))
+        session.flush()
+        raise Unauthorized(_("Sai tên đăng nhập hoặc mật khẩu."), code="bad_credentials")
+    if not user.active:
+        raise Unauthorized(_("Tài khoản đã bị khóa."), code="user_disabled")
+    if booth_code and user.booth is not None and user.booth.code != booth_code:
+        raise Unauthorized(
+            _("Tài khoản thuộc quầy %(theirs)s, không phải quầy này (%(ours)s).",
+              theirs=user.booth.code, ours=booth_code),
+            code="wrong_booth",
+        )
+    session.execute(delete(LoginFailure).where(LoginFailure.username == username,
+                                               LoginFailure.remote_addr == remote_addr))
+    return user
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, *, user: User, label: str = "") -> tuple[ApiToken, str]:
+    """Issue a Bearer token; the plain token is returned once and never stored."""
+    plain = "ocop_" + secrets.token_urlsafe(TOKEN_BYTES)
+    token = ApiToken(user=user, token_hash=hash_token(plain), prefix=plain[:12], label=label)
+    session.add(token)
+    session.flush()
+    return token, plain
+
+
+def user_for_token(session: Session, plain: str) -> User | None:
+    """The active user behind a token that has not been revoked, or None."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    return token.user
+
+
+def revoke_token(session: Session, *, prefix: str) -> ApiToken:
+    """Revoke a token by the prefix shown when it was created."""
+    token = session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
+    if token is None:
+        raise NotFound(_("Không có mã truy cập %(prefix)s.", prefix=prefix))
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    session.flush()
+    return token
+
+
+def _entry_hash(prev_hash: str, fields: dict) -> str:
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def _audit_fields(entry: AuditEntry) -> dict:
+    return {
+        "id": entry.id, "seq": entry.seq, "booth_id": entry.booth_id, "at": entry.at.isoformat(),
+        "actor_id": entry.actor_id, "approver_id": entry.approver_id, "action": entry.action,
+        "target_type": entry.target_type, "target_id": entry.target_id,
+        "before": entry.before, "after": entry.after, "reason": entry.reason,
+    }
+
+
+def record_audit(session: Session, *, action: str, actor: User | None,
+                 booth: Booth | None = None, approver: User | None = None,
+                 target_type: str = "", target_id: str = "", before: dict | None = None,
+                 after: dict | None = None, reason: str = "",
+                 at: datetime | None = None) -> AuditEntry:
+    """Append an audit entry chained to the booth's previous one, so edits are
+    detectable."""
+    booth_id = booth.id if booth is not None else None
+    last = session.scalar(
+        select(AuditEntry).where(AuditEntry.booth_id.is_(booth_id) if booth_id is None
+                                 else AuditEntry.booth_id == booth_id)
+        .order_by(AuditEntry.seq.desc()).limit(1)
+    )
+    entry = AuditEntry(
+        booth_id=booth_id, actor_id=actor.id if actor else None,
+        approver_id=approver.id if approver else None, action=action,
+        target_type=target_type, target_id=str(target_id), before=before, after=after,
+        reason=reason, at=at or utcnow(),
+    )
+    entry.id = new_uuid()
+    entry.seq = last.seq + 1 if last else 1
+    entry.prev_hash = last.hash if last else ""
+    entry.hash = _entry_hash(entry.prev_hash, _audit_fields(entry))
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def verify_audit_chain(session: Session, *, booth_id: int | None) -> list[str]:
+    """Ids of entries whose hash or link no longer matches: empty when untouched."""
+    query = select(AuditEntry).order_by(AuditEntry.seq)
+    query = query.where(AuditEntry.booth_id.is_(None) if booth_id is None
+                        else AuditEntry.booth_id == booth_id)
+    broken, prev = [], ""
+    for entry in session.scalars(query):
+        if entry.prev_hash != prev or entry.hash != _entry_hash(prev, _audit_fields(entry)):
+            broken.append(entry.id)
+        prev = entry.hash
+    return broken

@@ -1,0 +1,68 @@
+"""Pages every instance serves: sign in and out, the start page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from pos import services
+from pos.auth import ALL_ROLES, allow, public
+from pos.errors import DomainError
+from pos.extensions import db
+from pos.forms import LoginForm
+
+bp = Blueprint("web", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow local paths after login, never another site."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("web.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(
+                db.session, username=form.username.data, password=form.password.data,
+                remote_addr=request.remote_addr or "",
+                max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+                lockout=timedelta(seconds=current_app.config["LOGIN_LOCKOUT_SECONDS"]),
+                booth_code=current_app.config["OCOP_BOOTH"]
+                if current_app.config["OCOP_ROLE"] == "booth" else None,
+            )
+        except DomainError as err:
+            db.session.commit()  # keep the failure count; nothing else was written
+            flash(err.message, "error")
+            status = err.status
+        else:
+            db.session.commit()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 400
+    return render_template("pos/login.html", form=form), status
+
+
+@bp.post("/logout")
+@allow(*ALL_ROLES)
+def logout():
+    logout_user()
+    flash(_("Đã đăng xuất."), "info")
+    return redirect(url_for("web.login"))
+
+
+@bp.get("/")
+@allow(*ALL_ROLES)
+def home():
+    if current_app.config["OCOP_ROLE"] == "central":
+        return redirect(url_for("central.booths"))
+    return redirect(url_for("inventory.catalog"))

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, has_request_context, request, session
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -97,6 +97,7 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     register_error_handlers(app)
 
     app.jinja_env.globals.update(format_vnd=format_vnd, format_datetime=format_datetime,
+                                 get_locale=get_locale,
                                  role_label=labels.role_label,
                                  venue_kind_label=labels.venue_kind_label)
 

@@ -64,24 +64,23 @@ def unauthorized():
 
 
 def _enforce_access():
-    """Runs before every request: CSRF for cookie sessions, then the view's roles."""
+    """Runs before every request: who is calling, then CSRF for cookie sessions, then the
+    view's roles."""
     if request.endpoint is None:
         return None  # 404/405 are answered by their own handlers
-    view = current_app.view_functions[request.endpoint]
     if request.endpoint == "static" or request.endpoint.endswith(".static"):
         return None
-    if not request.headers.get("Authorization", "").startswith("Bearer "):
-        csrf.protect()
-    elif current_user.is_anonymous:  # a Bearer header that names no live token
+    view = current_app.view_functions[request.endpoint]
+    bearer = request.headers.get("Authorization", "").startswith("Bearer ")
+    if bearer and current_user.is_anonymous:  # a Bearer header that names no live token
         raise Unauthorized(_("Mã truy cập không hợp lệ hoặc đã bị thu hồi."),
                            code="bad_token")
-    if not hasattr(view, "allowed_roles"):
-        raise Forbidden(_("Bạn không có quyền làm việc này."))
-    if view.allowed_roles is None:
-        return None
-    if current_user.is_anonymous:
+    roles = getattr(view, "allowed_roles", frozenset())
+    if roles is not None and current_user.is_anonymous:
         return login.unauthorized()
-    if current_user.role not in view.allowed_roles:
+    if not bearer:
+        csrf.protect()
+    if roles is not None and current_user.role not in roles:
         raise Forbidden(_("Bạn không có quyền làm việc này."))
     return None
 

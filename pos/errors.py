@@ -99,7 +99,12 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         if wants_json():
             return error_response(err)
-        flash(err.message, "error")
+        if request.method == "GET":
+            from flask import render_template
+
+            return render_template("error.html", message=err.message,
+                                   status=err.status), err.status
+        flash(err.message, "error")  # a form post: back to the form, with the reason
         return redirect(request.referrer or "/"), 303
 
     @app.errorhandler(CSRFError)

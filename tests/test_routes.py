@@ -1,0 +1,119 @@
+"""Every route, every role: the expected 200/401/403, and deny by default."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from pos.extensions import db
+from pos.services import create_token
+from tests.conftest import FAST_HASH, build_app
+
+PUBLIC = "public"
+EVERYONE = {"cashier", "manager", "office", "admin"}
+OFFICE = {"office", "admin"}
+
+# Who may call each endpoint. A new route must be added here, on purpose.
+EXPECTED = {
+    "booth": {
+        "web.login": PUBLIC,
+        "web.logout": EVERYONE,
+        "web.home": EVERYONE,
+        "api.health": PUBLIC,
+        "api.openapi": PUBLIC,
+        "api.me": EVERYONE,
+        "inventory.catalog": EVERYONE,
+        "inventory_api.list_products": EVERYONE,
+        "inventory_api.get_product": EVERYONE,
+        "inventory_api.product_by_barcode": EVERYONE,
+        "inventory_api.stock": EVERYONE,
+    },
+    "central": {
+        "web.login": PUBLIC,
+        "web.logout": EVERYONE,
+        "web.home": EVERYONE,
+        "api.health": PUBLIC,
+        "api.openapi": PUBLIC,
+        "api.me": EVERYONE,
+        "central.booths": OFFICE,
+        "central_api.list_booths": OFFICE,
+    },
+}
+SAMPLE_ARGS = {"product_id": 1, "code": "8936000000004", "id": 1}
+
+
+def _tokens(app: Flask) -> dict[str, str]:
+    from pos.demo import seed_demo
+    from pos.models import User
+
+    tokens = {}
+    with app.app_context():
+        seed_demo(db.session, booth_code="COOP-01", hash_method=FAST_HASH)
+        admin = User(username="quantri", role="admin", password_hash="x")
+        db.session.add(admin)
+        db.session.flush()
+        users = {"cashier": "thungan.coop-01", "manager": "quanly.coop-01",
+                 "office": "vanphong", "admin": "quantri"}
+        for role, name in users.items():
+            user = db.session.scalar(db.select(User).where(User.username == name))
+            tokens[role] = create_token(db.session, user=user)[1]
+        db.session.commit()
+    return tokens
+
+
+def _requests(app: Flask):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        url = rule.build({arg: SAMPLE_ARGS[arg] for arg in rule.arguments})[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule.endpoint, method, url
+
+
+@pytest.mark.parametrize("role", ["booth", "central"])
+def test_every_route_answers_each_role_as_declared(tmp_path, role):
+    app = build_app(tmp_path, role=role)
+    tokens = _tokens(app)
+    client = app.test_client()
+    served = {endpoint for endpoint, _, _ in _requests(app)}
+    assert served == set(EXPECTED[role]), "routes and the access table disagree"
+
+    for endpoint, method, url in _requests(app):
+        allowed = EXPECTED[role][endpoint]
+        is_api = url.startswith("/api/")
+        anonymous = client.open(url, method=method)
+        if allowed == PUBLIC:
+            assert anonymous.status_code not in (401, 403), (endpoint, method)
+        elif is_api:
+            assert anonymous.status_code == 401, (endpoint, method)
+        else:
+            assert anonymous.status_code == 302 and "/login" in anonymous.location, endpoint
+        for who, token in tokens.items():
+            response = client.open(url, method=method, json={} if method != "GET" else None,
+                                   headers={"Authorization": f"Bearer {token}"})
+            if allowed == PUBLIC or who in allowed:
+                assert response.status_code not in (401, 403), (endpoint, method, who)
+                if method == "GET" and not rule_has_args(url):
+                    assert response.status_code in (200, 302), (endpoint, who)
+            else:
+                assert response.status_code == 403, (endpoint, method, who)
+                if is_api:
+                    assert response.get_json()["error"]["code"] == "forbidden"
+
+
+def rule_has_args(url: str) -> bool:
+    return any(str(v) in url for v in SAMPLE_ARGS.values())
+
+
+def test_a_view_without_declared_roles_is_refused_to_everyone(tmp_path):
+    app = build_app(tmp_path)
+    tokens = _tokens(app)
+
+    @app.get("/api/v1/forgotten")
+    def forgotten():
+        return {"secret": True}
+
+    client = app.test_client()
+    for token in tokens.values():
+        response = client.get("/api/v1/forgotten", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 403

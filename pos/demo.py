@@ -47,34 +47,54 @@ class Pricing:
     vat_rate: int
 
 
-# First keyword found in the folded name decides unit, price band and VAT rate.
-PRICING = (
-    ("nuoc mam", Pricing("chai 500 ml", 85_000, 185_000, 8)),
-    ("mam", Pricing("hũ 500 g", 55_000, 95_000, 8)),
-    ("nem chua", Pricing("chục", 35_000, 50_000, 8)),
-    ("banh gai", Pricing("hộp 10 chiếc", 45_000, 70_000, 8)),
-    ("che lam", Pricing("hộp", 35_000, 55_000, 8)),
-    ("keo", Pricing("hộp", 35_000, 65_000, 8)),
-    ("mat ong", Pricing("chai 500 ml", 160_000, 260_000, 5)),
-    ("ruou", Pricing("chai 500 ml", 140_000, 380_000, 10)),
-    ("gao", Pricing("túi 5 kg", 110_000, 175_000, 5)),
-    ("yen", Pricing("hộp 100 g", 650_000, 1_800_000, 8)),
-    ("dong trung", Pricing("hộp", 450_000, 950_000, 8)),
-    ("tinh dau", Pricing("lọ 50 ml", 85_000, 160_000, 8)),
-    ("dau lac", Pricing("chai 1 lít", 95_000, 130_000, 5)),
-    ("dau goi", Pricing("chai 300 ml", 75_000, 120_000, 10)),
-    ("tra", Pricing("hộp 200 g", 80_000, 160_000, 8)),
-    ("che", Pricing("gói 200 g", 70_000, 150_000, 8)),
-    ("cha", Pricing("kg", 220_000, 320_000, 8)),
-    ("gio", Pricing("kg", 220_000, 300_000, 8)),
-    ("lap suon", Pricing("kg", 280_000, 380_000, 8)),
-    ("thit", Pricing("kg", 350_000, 650_000, 8)),
-    ("ca ", Pricing("kg", 180_000, 350_000, 8)),
-    ("dua", Pricing("kg", 40_000, 90_000, 5)),
-    ("chieu", Pricing("chiếc", 250_000, 650_000, 8)),
-    ("coi", Pricing("chiếc", 90_000, 420_000, 8)),
-    ("may tre", Pricing("chiếc", 80_000, 350_000, 8)),
-)
+# The first whole-word keyword of the product's own category decides unit, price band and
+# VAT rate (so "Giỏ" (a basket) is not priced as "giò" (pork roll)).
+PRICING = {
+    "food": (
+        ("mien", Pricing("gói 500 g", 35_000, 60_000, 8)),
+        ("yen chung", Pricing("hộp 6 lọ", 250_000, 450_000, 8)),
+        ("trung", Pricing("hộp 10 quả", 35_000, 55_000, 5)),
+        ("nam", Pricing("gói 200 g", 45_000, 120_000, 5)),
+        ("tuong", Pricing("chai 500 ml", 30_000, 55_000, 8)),
+        ("dau sachi", Pricing("chai 250 ml", 150_000, 260_000, 8)),
+        ("nuoc mam", Pricing("chai 500 ml", 85_000, 185_000, 8)),
+        ("mam", Pricing("hũ 500 g", 55_000, 95_000, 8)),
+        ("nem chua", Pricing("chục", 35_000, 50_000, 8)),
+        ("banh gai", Pricing("hộp 10 chiếc", 45_000, 70_000, 8)),
+        ("che lam", Pricing("hộp", 35_000, 55_000, 8)),
+        ("keo", Pricing("hộp", 35_000, 65_000, 8)),
+        ("mat ong", Pricing("chai 500 ml", 160_000, 260_000, 5)),
+        ("gao", Pricing("túi 5 kg", 110_000, 175_000, 5)),
+        ("to yen", Pricing("hộp 100 g", 650_000, 1_800_000, 8)),
+        ("yen sao", Pricing("hộp 100 g", 650_000, 1_800_000, 8)),
+        ("dau lac", Pricing("chai 1 lít", 95_000, 130_000, 5)),
+        ("cha", Pricing("kg", 220_000, 320_000, 8)),
+        ("gio", Pricing("kg", 220_000, 300_000, 8)),
+        ("lap suon", Pricing("kg", 280_000, 380_000, 8)),
+        ("thit", Pricing("kg", 350_000, 650_000, 8)),
+        ("ca", Pricing("kg", 180_000, 350_000, 8)),
+        ("dua", Pricing("kg", 40_000, 90_000, 5)),
+        ("buoi", Pricing("kg", 45_000, 80_000, 5)),
+        ("cam", Pricing("kg", 35_000, 70_000, 5)),
+    ),
+    "drink": (
+        ("ruou", Pricing("chai 500 ml", 140_000, 380_000, 10)),
+        ("tra", Pricing("hộp 200 g", 80_000, 160_000, 8)),
+        ("che", Pricing("gói 200 g", 70_000, 150_000, 8)),
+    ),
+    "herbs": (
+        ("dong trung", Pricing("hộp", 450_000, 950_000, 8)),
+        ("tinh dau", Pricing("lọ 50 ml", 85_000, 160_000, 8)),
+        ("dau goi", Pricing("chai 300 ml", 75_000, 120_000, 10)),
+        ("tra", Pricing("hộp 200 g", 80_000, 160_000, 8)),
+        ("che", Pricing("gói 200 g", 70_000, 150_000, 8)),
+    ),
+    "handicraft": (
+        ("chieu", Pricing("chiếc", 250_000, 650_000, 8)),
+        ("tham", Pricing("chiếc", 350_000, 850_000, 8)),
+    ),
+    "other": (("huong", Pricing("hộp", 60_000, 180_000, 10)),),
+}
 DEFAULTS = {
     "food": Pricing("gói", 45_000, 150_000, 8),
     "drink": Pricing("chai", 60_000, 200_000, 10),
@@ -91,8 +111,8 @@ def _rng(*parts: object) -> random.Random:
 
 def _pricing(name: str, category: str) -> Pricing:
     folded = f" {fold(name)} "
-    for keyword, pricing in PRICING:
-        if f" {keyword}" in folded:
+    for keyword, pricing in PRICING[category]:
+        if f" {keyword} " in folded:
             return pricing
     return DEFAULTS[category]
 

@@ -1,0 +1,42 @@
+"""The audit trail is append-only and shows when a row was edited behind its back."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text
+
+from pos.models import AuditEntry, Booth, User
+from pos.services import record_audit, verify_audit_chain
+
+
+def test_entries_chain_and_an_edit_is_detected(seeded, session):
+    booth = session.scalar(select(Booth).where(Booth.code == "COOP-01"))
+    cashier = session.scalar(select(User).where(User.username == "thungan.coop-01"))
+    manager = session.scalar(select(User).where(User.username == "quanly.coop-01"))
+    entries = [record_audit(session, action="discount", actor=cashier, approver=manager,
+                            booth=booth, target_type="sale", target_id=f"S{i}",
+                            before={"price": 100_000}, after={"price": 90_000 - i},
+                            reason="Khách quen") for i in range(3)]
+    session.commit()
+    assert [e.seq for e in entries] == [1, 2, 3]
+    assert entries[1].prev_hash == entries[0].hash
+    assert verify_audit_chain(session, booth_id=booth.id) == []
+
+    session.execute(text("UPDATE audit_entry SET reason = 'Không có gì' WHERE id = :id"),
+                    {"id": entries[1].id})
+    session.commit()
+    session.expire_all()
+    assert verify_audit_chain(session, booth_id=booth.id) == [entries[1].id]
+
+
+def test_the_orm_refuses_to_edit_or_delete_an_entry(seeded, session):
+    cashier = session.scalar(select(User).where(User.username == "thungan.coop-01"))
+    entry = record_audit(session, action="reprint", actor=cashier, reason="Khách xin lại")
+    session.commit()
+    entry.reason = "sửa"
+    with pytest.raises(RuntimeError, match="append-only"):
+        session.commit()
+    session.rollback()
+    session.delete(session.get(AuditEntry, entry.id))
+    with pytest.raises(RuntimeError, match="append-only"):
+        session.commit()

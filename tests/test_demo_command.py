@@ -34,6 +34,17 @@ def _free_port_pair() -> int:
     raise RuntimeError("no two free neighbouring ports")
 
 
+def _sign_in(base_url: str, username: str, password: str):
+    """Sign in through the real login form: returns the form page and where it landed."""
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    page = opener.open(base_url + "login", timeout=10).read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode({"username": username, "password": password,
+                                   "csrf_token": token}).encode()
+    return page, opener.open(base_url + "login", data=body, timeout=10)
+
+
 def test_ocop_demo_serves_login_and_printed_logins_work(tmp_path):
     port = _free_port_pair()
     ocop = Path(sys.executable).with_name("ocop")
@@ -55,26 +66,13 @@ def test_ocop_demo_serves_login_and_printed_logins_work(tmp_path):
         assert len(logins) == 3, output
 
         cashier, password = logins[0]
-        opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        page = opener.open(booth_url + "login", timeout=10).read().decode()
+        page, landed = _sign_in(booth_url, cashier, password)
         assert 'lang="vi"' in page and "Đăng nhập" in page
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        body = urllib.parse.urlencode({"username": cashier, "password": password,
-                                       "csrf_token": token}).encode()
-        landed = opener.open(booth_url + "login", data=body, timeout=10)
         assert landed.url.endswith("/catalog")
         assert "Hàng hóa tại quầy COOP-01" in landed.read().decode()
 
         office, office_password = logins[2]
-        central_url = f"http://127.0.0.1:{port + 1}/"
-        opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        page = opener.open(central_url + "login", timeout=10).read().decode()
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        body = urllib.parse.urlencode({"username": office, "password": office_password,
-                                       "csrf_token": token}).encode()
-        landed = opener.open(central_url + "login", data=body, timeout=10)
+        _, landed = _sign_in(f"http://127.0.0.1:{port + 1}/", office, office_password)
         assert landed.url.endswith("/booths")
         assert "SAMSON-A-12" in landed.read().decode()
     finally:

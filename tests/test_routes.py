@@ -14,27 +14,23 @@ EVERYONE = {"cashier", "manager", "office", "admin"}
 OFFICE = {"office", "admin"}
 
 # Who may call each endpoint. A new route must be added here, on purpose.
+BOTH_ROLES = {
+    "web.login": PUBLIC,
+    "web.logout": EVERYONE,
+    "web.home": EVERYONE,
+    "api.health": PUBLIC,
+    "api.openapi": PUBLIC,
+    "api.me": EVERYONE,
+}
 EXPECTED = {
-    "booth": {
-        "web.login": PUBLIC,
-        "web.logout": EVERYONE,
-        "web.home": EVERYONE,
-        "api.health": PUBLIC,
-        "api.openapi": PUBLIC,
-        "api.me": EVERYONE,
+    "booth": BOTH_ROLES | {
         "inventory.catalog": EVERYONE,
         "inventory_api.list_products": EVERYONE,
         "inventory_api.get_product": EVERYONE,
         "inventory_api.product_by_barcode": EVERYONE,
         "inventory_api.stock": EVERYONE,
     },
-    "central": {
-        "web.login": PUBLIC,
-        "web.logout": EVERYONE,
-        "web.home": EVERYONE,
-        "api.health": PUBLIC,
-        "api.openapi": PUBLIC,
-        "api.me": EVERYONE,
+    "central": BOTH_ROLES | {
         "central.booths": OFFICE,
         "central_api.list_booths": OFFICE,
     },

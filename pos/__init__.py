@@ -73,7 +73,10 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
                    timezone_selector=lambda: "Asia/Ho_Chi_Minh")
 
     import inventory.models  # noqa: F401  (register every table on the metadata)
+    import pos.counter_models  # noqa: F401
     import pos.models  # noqa: F401
+    import receipts.models  # noqa: F401
+    import sync.models  # noqa: F401
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -124,9 +127,19 @@ def _register_blueprints(app: Flask) -> None:
     if app.config["OCOP_ROLE"] == "booth":
         from inventory.api import bp as inventory_api
         from inventory.views import bp as inventory_web
+        from pos.counter_api import bp as counter_api
 
         app.register_blueprint(inventory_web)
         app.register_blueprint(inventory_api)
+        app.register_blueprint(counter_api)
+        from pos.views_cashier import bp as cashier_web
+
+        app.register_blueprint(cashier_web)
+        from receipts.api import bp as receipts_api
+        from receipts.views import bp as receipts_web
+
+        app.register_blueprint(receipts_web)
+        app.register_blueprint(receipts_api)
     else:
         from central.api import bp as central_api
         from central.views import bp as central_web

@@ -15,6 +15,7 @@ from pos import create_app
 from pos.config import Config
 from pos.errors import DomainError
 from pos.extensions import db
+from receipts.cli import printer_group
 
 
 class CliError(click.ClickException):
@@ -213,6 +214,7 @@ def main():
 for command in (init_command, seed_demo_command, user_group, token_group, serve_command):
     main.add_command(command)
 main.add_command(demo_command)
+main.add_command(printer_group)
 
 
 def register_cli(app) -> None:
@@ -221,4 +223,5 @@ def register_cli(app) -> None:
     for command in (init_command, seed_demo_command, user_group, token_group, serve_command,
                     demo_command):
         group.add_command(command)
+    group.add_command(printer_group)
     app.cli.add_command(group)

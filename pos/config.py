@@ -67,6 +67,8 @@ class Config:
         self.OCOP_PRINTER_ENCODING = settings.get("OCOP_PRINTER_ENCODING", "cp1258")
         self.OCOP_PRINTER_CODEPAGE = int(settings.get("OCOP_PRINTER_CODEPAGE", 52))
         self.OCOP_PAPER = int(settings.get("OCOP_PAPER", 80))
+        # A counted cash difference beyond this (đồng) needs a manager's sign-off.
+        self.OCOP_CASH_DIFF_THRESHOLD = int(settings.get("OCOP_CASH_DIFF_THRESHOLD", 50_000))
         self.OCOP_VIETQR_BIN = settings.get("OCOP_VIETQR_BIN")
         self.OCOP_VIETQR_ACCOUNT = settings.get("OCOP_VIETQR_ACCOUNT")
         self.OCOP_VIETQR_NAME = settings.get("OCOP_VIETQR_NAME")

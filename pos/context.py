@@ -12,15 +12,19 @@ from pos.extensions import db
 from pos.models import Booth
 
 
+def booth_by_code(code: str) -> Booth:
+    booth = db.session.scalar(select(Booth).where(Booth.code == code))
+    if booth is None:
+        raise DomainError(_("Quầy %(code)s chưa có trong cơ sở dữ liệu.", code=code),
+                          code="unknown_booth", status=500)
+    return booth
+
+
 def current_booth() -> Booth:
     """The booth named by ``OCOP_BOOTH``, else the signed-in staff member's booth."""
     code = current_app.config.get("OCOP_BOOTH")
     if code:
-        booth = db.session.scalar(select(Booth).where(Booth.code == code))
-        if booth is None:
-            raise DomainError(_("Quầy %(code)s chưa có trong cơ sở dữ liệu.", code=code),
-                              code="unknown_booth", status=500)
-        return booth
+        return booth_by_code(code)
     if current_user.is_authenticated and current_user.booth is not None:
         return current_user.booth
     raise DomainError(_("Chưa cấu hình quầy (OCOP_BOOTH)."), code="no_booth", status=409)

@@ -17,10 +17,13 @@ class DomainError(Exception):
     code = "invalid"
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
-                 status: int | None = None):
+                 status: int | None = None, after_rollback=None):
         super().__init__(message)
         self.message = message
         self.field = field
+        # What must be kept although the request failed (a failed password count),
+        # written in a transaction of its own after the rollback.
+        self.after_rollback = after_rollback
         if code:
             self.code = code
         if status:
@@ -97,9 +100,14 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(err: DomainError):
         db.session.rollback()
+        if getattr(err, "after_rollback", None) is not None:
+            err.after_rollback(db.session)
+            db.session.commit()
         if wants_json():
             return error_response(err)
-        if request.method == "GET":
+        # A refusal (401/403) is no form mistake: answer it with its own status rather
+        # than bouncing back to the form, which would hide it as a 303.
+        if request.method == "GET" or err.status in (401, 403):
             from flask import render_template
 
             return render_template("error.html", message=err.message,

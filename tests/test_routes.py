@@ -12,6 +12,8 @@ from tests.conftest import FAST_HASH, build_app
 PUBLIC = "public"
 EVERYONE = {"cashier", "manager", "office", "admin"}
 OFFICE = {"office", "admin"}
+BOOTH_STAFF = {"cashier", "manager", "admin"}
+MANAGERS = {"manager", "admin"}
 
 # Who may call each endpoint. A new route must be added here, on purpose.
 BOTH_ROLES = {
@@ -25,10 +27,29 @@ BOTH_ROLES = {
 EXPECTED = {
     "booth": BOTH_ROLES | {
         "inventory.catalog": EVERYONE,
+        "pos.cashier": BOOTH_STAFF,
         "inventory_api.list_products": EVERYONE,
         "inventory_api.get_product": EVERYONE,
         "inventory_api.product_by_barcode": EVERYONE,
         "inventory_api.stock": EVERYONE,
+        "receipts_api.sale_receipt": BOOTH_STAFF,
+        "receipts_api.print_sale": BOOTH_STAFF,
+        "receipts_api.shift_zreport": BOOTH_STAFF,
+        "receipts_api.print_zreport": BOOTH_STAFF,
+        "receipts_api.printer_status": BOOTH_STAFF,
+        "receipts_api.retry_print_job": BOOTH_STAFF,
+        "receipts.receipt_png": BOOTH_STAFF,
+        "counter_api.open_shift": BOOTH_STAFF,
+        "counter_api.current_shift": BOOTH_STAFF,
+        "counter_api.move_cash": BOOTH_STAFF,
+        "counter_api.shift_report": BOOTH_STAFF,
+        "counter_api.close_shift": BOOTH_STAFF,
+        "counter_api.create_sale": BOOTH_STAFF,
+        "counter_api.get_sale": BOOTH_STAFF,
+        "counter_api.refund_sale": MANAGERS,
+        "counter_api.void_sale": MANAGERS,
+        "counter_api.vietqr": BOOTH_STAFF,
+        "receipts.labels": MANAGERS,
     },
     "central": BOTH_ROLES | {
         "central.booths": OFFICE,

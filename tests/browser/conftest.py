@@ -24,6 +24,18 @@ def chromium_path() -> str:
     return path
 
 
+VIETQR = {"OCOP_VIETQR_BIN": "970436", "OCOP_VIETQR_ACCOUNT": "0011001234567",
+          "OCOP_VIETQR_NAME": "GIAN HANG OCOP THANH HOA"}
+
+
+@pytest.fixture
+def app(tmp_path):
+    """The booth app of the browser tests: the demo's COOP-01 with a VietQR account."""
+    from tests.conftest import build_app
+
+    return build_app(tmp_path, **VIETQR)
+
+
 @pytest.fixture
 def live_server(seeded):
     """Serve the seeded booth app with waitress, the production server, on a free port."""

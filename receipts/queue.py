@@ -1,0 +1,255 @@
+"""Receipts from sales, and the print queue that delivers them.
+
+A job is written in the same transaction as its sale, so a receipt is never lost; the
+worker prints outside any write transaction (SQLite allows one writer, and a printer
+timeout must not hold up the till) and retries failures with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+from flask import Flask
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
+
+from pos.counter_models import Sale, Shift
+from pos.errors import NotFound
+from pos.models import Booth, User
+from pos.services import record_audit
+from pos.types import utcnow
+from receipts.document import (
+    ReceiptDocument,
+    ReceiptLine,
+    ReceiptPayment,
+    Tally,
+    ZReportDocument,
+    vat_by_rate_from_lines,
+)
+from receipts.models import PrintJob
+from receipts.printers import PrinterError, PrintSettings, render_job, send
+
+SHOP_NAME = "Gian hàng OCOP Thanh Hóa"
+MAX_ATTEMPTS = 8
+MAX_BACKOFF = timedelta(minutes=5)
+
+
+def lookup_code(sale: Sale) -> str:
+    """What the receipt's QR code says when nothing is left to pay: the receipt's id."""
+    return f"OCOP-HD:{sale.number}:{sale.id}"
+
+
+def receipt_document(sale: Sale) -> ReceiptDocument:
+    """The printable receipt of a committed sale or refund, from its own snapshots, with
+    each product's OCOP origin (producer, commune, district, stars)."""
+    from inventory.models import Product
+
+    session = object_session(sale)
+    ids = {line.product_id for line in sale.lines}
+    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids)))}
+    lines = []
+    for line in sale.lines:
+        product = products[line.product_id]
+        lines.append(ReceiptLine(
+            name=line.name, qty=line.qty, unit_price=line.unit_price, amount=line.amount,
+            discount=line.discount, vat_rate=line.vat_rate, producer=product.producer.name,
+            commune=product.producer.commune, district=product.producer.district,
+            stars=product.stars or 0))
+    booth = sale.booth
+    return ReceiptDocument(
+        kind="void" if sale.status == "voided" else sale.kind, shop_name=SHOP_NAME,
+        booth_code=booth.code, booth_name=booth.name, venue_name=booth.venue.name,
+        address=booth.venue.address, tax_code=booth.tax_code, number=sale.number,
+        issued_at=sale.created_at, cashier=sale.cashier.display_name, lines=lines,
+        total=sale.total, vat_by_rate=vat_by_rate_from_lines(lines),
+        payments=[ReceiptPayment(method=p.method, amount=p.amount, tendered=p.tendered,
+                                 reference=p.reference) for p in sale.payments],
+        change=sale.change, qr_payload=lookup_code(sale))
+
+
+def zreport_document(shift: Shift, report: dict) -> ZReportDocument:
+    """The printable Z-report of a closed shift (or X-report of an open one)."""
+    closed = shift.closed_at or utcnow()
+    return ZReportDocument(
+        shop_name=SHOP_NAME, booth_code=shift.booth.code, booth_name=shift.booth.name,
+        cashier=shift.cashier.display_name, opened_at=shift.opened_at, closed_at=closed,
+        totals_by_method=report["totals_by_method"],
+        vat_by_rate={int(rate): row["vat"] for rate, row in report["vat_by_rate"].items()},
+        discounts=Tally(report["discounts"]["count"], report["discounts"]["amount"]),
+        refunds=Tally(report["refunds"]["count"], report["refunds"]["amount"]),
+        voids=Tally(report["voids"]["count"], report["voids"]["amount"]),
+        opening_float=report["opening_float"], cash_in=report["cash_in"],
+        cash_out=report["cash_out"], expected_cash=report["expected_cash"],
+        counted_cash=report["counted_cash"] or 0,
+        difference=(report["counted_cash"] or 0) - report["expected_cash"],
+        denominations={int(k): v for k, v in (report["counted_denominations"] or {}).items()})
+
+
+def enqueue_receipt(session: Session, *, sale: Sale, by: User | None, reprint: bool = False,
+                    reason: str = "") -> PrintJob:
+    """Queue a sale's receipt; a reprint is audited (a second receipt is a fraud risk)."""
+    job = PrintJob(booth_id=sale.booth_id, kind="receipt", sale_id=sale.id, reprint=reprint,
+                   requested_by_id=by.id if by else None)
+    session.add(job)
+    if reprint:
+        record_audit(session, action="reprint", actor=by, booth=sale.booth,
+                     target_type="sale", target_id=sale.id, reason=reason,
+                     after={"number": sale.number})
+    session.flush()
+    return job
+
+
+def enqueue_zreport(session: Session, *, shift: Shift, by: User | None) -> PrintJob:
+    job = PrintJob(booth_id=shift.booth_id, kind="zreport", shift_id=shift.id,
+                   requested_by_id=by.id if by else None)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def backoff(attempts: int) -> timedelta:
+    """2, 4, 8 … seconds after each failure, never more than five minutes."""
+    return min(timedelta(seconds=2 ** attempts), MAX_BACKOFF)
+
+
+def due_jobs(session: Session, *, booth_id: int, now: datetime) -> list[PrintJob]:
+    return list(session.scalars(
+        select(PrintJob).where(PrintJob.booth_id == booth_id,
+                               PrintJob.state.in_(("pending", "failed")),
+                               PrintJob.attempts < MAX_ATTEMPTS,
+                               PrintJob.next_attempt_at <= now)
+        .order_by(PrintJob.created_at)))
+
+
+def render_print_job(session: Session, job: PrintJob, settings: PrintSettings) -> bytes:
+    """The bytes of a job for this printer, rendered from the committed records."""
+    if job.kind == "receipt":
+        return render_job(settings, receipt_document(session.get(Sale, job.sale_id)))
+    from pos.counter import shift_report
+
+    shift = session.get(Shift, job.shift_id)
+    return render_job(settings, zreport_document(shift, shift_report(session, shift=shift)))
+
+
+def run_print_queue(session: Session, *, booth: Booth, settings: PrintSettings,
+                    now: datetime | None = None, timeout: float = 5) -> list[PrintJob]:
+    """Try every job that is due, one at a time; the boundary that commits, like a view.
+
+    Each job: claim it (commit), render it and end the read (rollback), send it with no
+    transaction open, then record the outcome (commit).
+    """
+    if settings.target.kind == "none":
+        return []
+    now = now or utcnow()
+    tried = []
+    for job_id in [job.id for job in due_jobs(session, booth_id=booth.id, now=now)]:
+        job = session.get(PrintJob, job_id)
+        job.state = "printing"
+        job.attempts += 1
+        session.commit()
+        try:
+            data = render_print_job(session, job, settings)
+        finally:
+            session.rollback()
+        error = ""
+        try:
+            send(settings.target, data, timeout=timeout)
+        except PrinterError as err:
+            error = str(err)
+        job = session.get(PrintJob, job_id)
+        if error:
+            job.state, job.last_error = "failed", error[:500]
+            job.next_attempt_at = now + backoff(job.attempts)
+        else:
+            job.state, job.last_error, job.finished_at = "done", "", utcnow()
+        session.commit()
+        tried.append(job)
+    return tried
+
+
+def retry_job(session: Session, *, job_id: str, booth: Booth) -> PrintJob:
+    """Put a failed job back at the front of the queue with a fresh set of attempts."""
+    job = session.get(PrintJob, job_id)
+    if job is None or job.booth_id != booth.id:
+        raise NotFound(_("Không có lệnh in này."), code="unknown_print_job")
+    if job.state != "done":
+        job.state, job.attempts, job.next_attempt_at = "pending", 0, utcnow()
+    session.flush()
+    return job
+
+
+def printer_status(session: Session, *, booth: Booth, settings: PrintSettings) -> dict:
+    """What the cashier screen shows: the printer, jobs waiting, and the failures."""
+    open_jobs = session.scalars(
+        select(PrintJob).where(PrintJob.booth_id == booth.id,
+                               PrintJob.state.in_(("pending", "printing", "failed")))
+        .order_by(PrintJob.created_at)).all()
+    failed = [job for job in open_jobs if job.state == "failed"]
+    return {
+        "printer": settings.target.describe(), "kind": settings.target.kind,
+        "mode": settings.mode, "paper_mm": settings.paper_mm,
+        "state": ("none" if settings.target.kind == "none"
+                  else "error" if failed else "busy" if open_jobs else "ok"),
+        "pending": sum(1 for job in open_jobs if job.state != "failed"),
+        "failed": [job_to_json(job) for job in failed],
+    }
+
+
+def job_to_json(job: PrintJob) -> dict:
+    number = None
+    if job.sale_id:
+        sale = object_session(job).get(Sale, job.sale_id)
+        number = sale.number if sale else None
+    return {"id": job.id, "kind": job.kind, "sale_id": job.sale_id, "number": number,
+            "shift_id": job.shift_id, "state": job.state, "attempts": job.attempts,
+            "last_error": job.last_error, "reprint": job.reprint,
+            "next_attempt_at": job.next_attempt_at.isoformat(),
+            "created_at": job.created_at.isoformat()}
+
+
+class PrintWorker:
+    """One background thread per booth app: wakes on a new job or every few seconds."""
+
+    def __init__(self, app: Flask, *, interval: float = 2.0):
+        self.app = app
+        self.interval = interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="print-worker", daemon=True)
+
+    def start(self) -> PrintWorker:
+        self.app.extensions["print_worker"] = self
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        from pos.context import booth_by_code
+        from pos.extensions import db
+
+        settings = PrintSettings.from_config(self.app.config)
+        while not self._stop.is_set():
+            try:
+                with self.app.app_context():
+                    booth = booth_by_code(self.app.config["OCOP_BOOTH"])
+                    run_print_queue(db.session, booth=booth, settings=settings)
+                    db.session.remove()
+            except Exception:  # keep printing later whatever happened now
+                self.app.logger.exception("print worker")
+            self._wake.wait(self.interval)
+            self._wake.clear()
+
+
+def wake_print_worker(app: Flask) -> None:
+    worker = app.extensions.get("print_worker")
+    if worker is not None:
+        worker.wake()

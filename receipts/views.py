@@ -1,0 +1,155 @@
+"""Receipt-side pages for booth managers: A4 product label sheets."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField
+from wtforms.validators import ValidationError
+
+try:  # wtforms 3.3 deprecates (value, label) tuples; older versions only know tuples
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover
+    def SelectChoice(value: str, label: str) -> tuple[str, str]:  # noqa: N802
+        return (value, label)
+
+from inventory import services as inventory_services
+from pos.auth import allow
+from pos.context import current_booth
+from pos.errors import DomainError
+from pos.extensions import db
+
+from . import services
+from .labels import LABEL_LAYOUTS
+
+bp = Blueprint("receipts", __name__, template_folder="templates")
+
+PDF_FILENAME = "nhan-san-pham.pdf"
+MAX_ID = 2**31 - 1  # larger numbers are no row id, and overflow SQLite's integers
+
+
+def _whole_number(text: str | None) -> int | None:
+    """``"12"`` → 12; blank → 0; anything else (``-1``, ``1.5``, ``abc``) → None."""
+    text = (text or "").strip()
+    if not text:
+        return 0
+    if not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
+
+
+class LabelLineForm(Form):
+    """One product row; a plain wtforms Form, so it carries no CSRF token of its own."""
+
+    product_id = HiddenField()
+    copies = StringField(_l("Số nhãn"))
+
+    def validate_product_id(self, field):
+        if _whole_number(field.data) in (None, 0) or int(field.data) > MAX_ID:
+            raise ValidationError(_("Sản phẩm không hợp lệ."))
+
+    def validate_copies(self, field):
+        value = _whole_number(field.data)
+        if value is None or value > services.MAX_LABEL_COPIES:
+            raise ValidationError(_("Số nhãn phải là số nguyên từ 0 đến %(max)s.",
+                                    max=services.MAX_LABEL_COPIES))
+
+
+class LabelSheetForm(FlaskForm):
+    lines = FieldList(FormField(LabelLineForm), max_entries=inventory_services.MAX_SEARCH_RESULTS)
+    layout = SelectField(_l("Khổ giấy nhãn"), validate_choice=False,
+                         choices=[SelectChoice(key, sheet.title)
+                                  for key, sheet in LABEL_LAYOUTS.items()])
+    skip = StringField(_l("Bỏ qua bao nhiêu nhãn đầu tờ (tờ đã dùng một phần)"), default="0")
+
+    def validate_layout(self, field):
+        if field.data not in LABEL_LAYOUTS:
+            raise ValidationError(_("Khổ nhãn không hợp lệ."))
+
+    def validate_skip(self, field):
+        value = _whole_number(field.data)
+        sheet = LABEL_LAYOUTS.get(self.layout.data)
+        if value is None:
+            raise ValidationError(_("Số nhãn bỏ qua phải là số nguyên không âm."))
+        if sheet and value >= sheet.per_page:
+            raise ValidationError(_("Số nhãn bỏ qua phải là số nguyên từ 0 đến %(max)s.",
+                                    max=sheet.per_page - 1))
+
+    def copies(self) -> dict[int, int]:
+        """``{product_id: copies}`` of a validated form, in table order."""
+        wanted: dict[int, int] = {}
+        for entry in self.lines:
+            product_id = int(entry.product_id.data)
+            wanted[product_id] = wanted.get(product_id, 0) + _whole_number(entry.copies.data)
+        return wanted
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if not any(self.copies().values()):
+            self.lines.errors.append(_("Chưa chọn nhãn nào để in: nhập số nhãn cho ít nhất "
+                                       "một sản phẩm."))
+            return False
+        return True
+
+
+@bp.route("/labels", methods=["GET", "POST"])
+@allow("manager")
+def labels():
+    query = request.args.get("q", "")
+    form = LabelSheetForm()
+    if form.validate_on_submit():
+        pdf = services.make_label_sheet(db.session, copies=form.copies(),
+                                        layout=form.layout.data, skip=int(form.skip.data or 0))
+        db.session.commit()  # keeps in-store barcodes given to products without one
+        response = make_response(pdf)
+        response.headers["Content-Type"] = "application/pdf"
+        response.headers["Content-Disposition"] = f"inline; filename={PDF_FILENAME}"
+        return response
+    status = 200
+    if request.method == "POST":
+        status = 422
+        products = _products_in(form)
+    else:
+        products = inventory_services.search_products(
+            db.session, query=query, limit=inventory_services.MAX_SEARCH_RESULTS)
+        for product in products:
+            form.lines.append_entry({"product_id": str(product.id), "copies": ""})
+    booth = current_booth()
+    levels = inventory_services.on_hand(db.session, booth=booth,
+                                        product_ids=[p.id for p in products if p])
+    barcodes = {p.id: services.label_barcode(p) for p in products if p}
+    rows = list(zip(form.lines, products, strict=True))
+    return render_template("receipts/labels.html", form=form, rows=rows, levels=levels,
+                           barcodes=barcodes, booth=booth, query=query), status
+
+
+def _products_in(form: LabelSheetForm) -> list:
+    """The products a posted form's rows name (None for a row naming none), so the
+    table can be shown again with the errors."""
+    wanted = [_whole_number(entry.product_id.data) for entry in form.lines]
+    found = {}
+    for product_id in {pid for pid in wanted if pid and pid <= MAX_ID}:
+        try:
+            found[product_id] = inventory_services.get_product(db.session, product_id)
+        except DomainError:
+            pass
+    return [found.get(pid) for pid in wanted]
+
+
+@bp.get("/sales/<id>/receipt.png")
+@allow("cashier", "manager")
+def receipt_png(id: str):
+    """The raster receipt as the printer would print it, shown after each sale."""
+    from pos import counter
+    from receipts.queue import receipt_document
+    from receipts.raster import render_png
+
+    sale = counter.get_sale(db.session, booth=current_booth(), sale_id=id)
+    paper = 58 if str(current_app.config.get("OCOP_PAPER")) == "58" else 80
+    response = make_response(render_png(receipt_document(sale), paper_mm=paper))
+    response.mimetype = "image/png"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -138,14 +138,40 @@ def serve_command(host: str, port: int, threads: int):
     from waitress import serve
 
     app = current_app._get_current_object()
+    worker = start_print_worker(app)
     click.echo(f"Phục vụ vai trò {app.config['OCOP_ROLE']} tại http://{host}:{port}/")
-    serve(app, host=host, port=port, threads=threads)
+    try:
+        serve(app, host=host, port=port, threads=threads)
+    finally:
+        if worker:
+            worker.stop()
+
+
+def start_print_worker(app):
+    """A booth prints in the background; central has no printer."""
+    if app.config["OCOP_ROLE"] != "booth":
+        return None
+    from receipts.queue import PrintWorker
+
+    return PrintWorker(app).start()
+
+
+# A fictional account, so the demo shows a VietQR code; no money can arrive there.
+DEMO_VIETQR = {"OCOP_VIETQR_BIN": "970436", "OCOP_VIETQR_ACCOUNT": "0011001234567",
+               "OCOP_VIETQR_NAME": "GIAN HANG OCOP THANH HOA"}
 
 
 def build_demo_app(folder: Path, *, role: str, booth_code: str):
-    """One demo instance with its own SQLite file, migrated and seeded."""
-    app = create_app(Config(OCOP_INSTANCE=str(folder), OCOP_ROLE=role, OCOP_BOOTH=booth_code,
-                            DATABASE_URL=f"sqlite:///{folder / 'ocop.sqlite3'}"))
+    """One demo instance with its own SQLite file, migrated and seeded. Unless a printer
+    is configured, the demo booth "prints" its receipts as PDFs into its folder."""
+    configured = Config()
+    settings = {"OCOP_INSTANCE": str(folder), "OCOP_ROLE": role, "OCOP_BOOTH": booth_code,
+                "DATABASE_URL": f"sqlite:///{folder / 'ocop.sqlite3'}"}
+    if not configured.OCOP_VIETQR_ACCOUNT:
+        settings.update(DEMO_VIETQR)
+    if role == "booth" and configured.OCOP_PRINTER in ("", "none"):
+        settings["OCOP_PRINTER"] = f"pdf://{folder / 'hoa-don'}"
+    app = create_app(Config(**settings))
     from pos.demo import seed_demo
 
     with app.app_context():
@@ -184,9 +210,11 @@ def demo_command(ctx, host: str, port: int, booth_code: str, no_serve: bool):
     click.echo(f"  Quản lý:    {manager_username(booth_code)} / {DEMO_PASSWORD}")
     click.echo(f"Văn phòng trung tâm: {central_url}")
     click.echo(f"  Văn phòng:  {OFFICE_USERNAME} / {DEMO_PASSWORD}")
+    click.echo(f"Hóa đơn in ra: {booth.config['OCOP_PRINTER']}")
     click.echo("")
     if no_serve:
         return
+    worker = start_print_worker(booth)
     servers = [create_server(booth, host=host, port=port, threads=4),
                create_server(central, host=host, port=port + 1, threads=4)]
     for server in servers[1:]:
@@ -197,6 +225,7 @@ def demo_command(ctx, host: str, port: int, booth_code: str, no_serve: bool):
     except KeyboardInterrupt:
         pass
     finally:
+        worker.stop()
         for server in servers:
             server.close()
 

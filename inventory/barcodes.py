@@ -26,6 +26,8 @@ from typing import Literal
 from stdnum import ean
 from stdnum.exceptions import InvalidChecksum
 
+from pos.errors import DomainError
+
 Kind = Literal["ean13", "ean8", "upca", "code128", "instore", "instore_price"]
 
 MAX_INTERNAL_LENGTH = 48
@@ -44,27 +46,14 @@ _DIGITS = re.compile(r"[0-9]+")
 _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")
 
 
-class BarcodeError(Exception):
-    """A scan that cannot be used; same constructor as ``pos.errors.DomainError``.
-
-    Kept free of Flask so the module stays a pure function library; to map it onto
-    the app's errors, make ``DomainError`` its base class and nothing else changes.
-    """
+class BarcodeError(DomainError):
+    """A scan that cannot be used: the request writes nothing and says why."""
 
     status = 422
     code = "bad_barcode"
-    field: str | None = "barcode"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
-                 status: int | None = None):
-        super().__init__(message)
-        self.message = message
-        if field:
-            self.field = field
-        if code:
-            self.code = code
-        if status:
-            self.status = status
+    def __init__(self, message: str, *, field: str | None = "barcode", **kwargs):
+        super().__init__(message, field=field, **kwargs)
 
 
 class BadBarcode(BarcodeError):

@@ -325,10 +325,15 @@ def close_shift(session: Session, *, booth: Booth, shift: Shift, actor: User,
     if abs(difference) > threshold:
         approver = resolve_approver(session, booth=booth, actor=actor, approval=approval)
         if approver is None:
-            raise NeedsManager(_("Chênh lệch tiền mặt %(d)s đồng vượt ngưỡng %(t)s đồng: cần "
-                                 "quản lý duyệt.", d=f"{difference:,}".replace(",", "."),
-                                 t=f"{threshold:,}".replace(",", ".")),
-                               field="approved_by")
+            # The count stays blind: no amount in the message, and every refused count is
+            # audited, so recounting until the difference fits shows up.
+            raise NeedsManager(
+                _("Tiền đếm được lệch quá mức cho phép: cần quản lý duyệt và ghi chú."),
+                field="approved_by",
+                after_rollback=lambda s: record_audit(
+                    s, action="shift_count_refused", actor=actor, booth=booth,
+                    target_type="shift", target_id=shift.id,
+                    after={"counted_cash": counted_cash, "difference": difference}))
         note = _require(note, "note", _("Chênh lệch lớn: cần ghi chú giải thích."))
     now = utcnow()
     shift.status = "closed"

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from pos.counter_models import CashMovement, Payment, Sale, SaleLine, Shift
 from pos.extensions import db
+from pos.models import AuditEntry
 from pos.money import vat_contained
 from pos.vietqr import parse_tlv
 from sync.models import OutboxEvent
@@ -207,6 +208,18 @@ def test_a_big_difference_needs_a_manager_and_a_note(till):  # noqa: F811
     short = till.post(path, {"counted_cash": 400_000})
     assert short.status_code == 409
     assert short.get_json()["error"]["code"] == "needs_manager"
+    # The count stays blind: no amount is given away, and the refused count is audited
+    # (recounting until it fits would show), nothing else is written.
+    assert not any(ch.isdigit() for ch in short.get_json()["error"]["message"])
+    after = till.snapshot()
+    assert after.pop("audit_entry") == before.pop("audit_entry") + 1
+    assert after == before
+    with till.app.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(
+            AuditEntry.action == "shift_count_refused"))
+        assert entry.target_id == shift["id"] and entry.after["counted_cash"] == 400_000
+        db.session.remove()
+    before = till.snapshot()
     no_note = till.post(path, {"counted_cash": 400_000,
                                "approved_by": {"username": "quanly.coop-01",
                                                "password": TEST_PASSWORD}})

@@ -50,7 +50,20 @@
     cardAmount: $("card-amount"), cardRef: $("card-ref"), cardAdd: $("card-add"),
     shiftDialog: $("open-shift-dialog"), openingFloat: $("opening-float"),
     openingFloatPreview: $("opening-float-preview"), openShiftConfirm: $("open-shift-confirm"),
-    openShiftError: $("open-shift-error")
+    openShiftError: $("open-shift-error"),
+    printerState: $("printer-state"), printerPanel: $("printer-panel"), printerName: $("printer-name"),
+    printerSummary: $("printer-summary"), printerJobs: $("printer-jobs"),
+    cashMoveOpen: $("cash-move-open"), cashMove: $("cash-move"), cashMoveKind: $("cash-move-kind"),
+    cashMoveAmount: $("cash-move-amount"), cashMovePreview: $("cash-move-preview"),
+    cashMoveReason: $("cash-move-reason"), cashMoveError: $("cash-move-error"),
+    cashMoveConfirm: $("cash-move-confirm"),
+    closeShift: $("close-shift"), closeDialog: $("close-shift-dialog"), closeTitle: $("close-shift-title"), closeCount: $("close-count"),
+    closeShiftInfo: $("close-shift-info"), countedTotal: $("counted-total"), closeNote: $("close-note"),
+    closeNoteRequired: $("close-note-required"), closeApproval: $("close-approval"),
+    approverUsername: $("approver-username"), approverPassword: $("approver-password"),
+    closeError: $("close-shift-error"), closeConfirm: $("close-shift-confirm"),
+    zreport: $("zreport"), zreportBody: $("zreport-body"), zreportMessage: $("zreport-message"),
+    zreportPrint: $("zreport-print"), zreportPdf: $("zreport-pdf")
   };
 
   var METHOD_LABELS = { cash: "Tiền mặt", transfer: "Chuyển khoản", card: "Thẻ" };
@@ -62,6 +75,44 @@
     var n = Math.trunc(Number(amount) || 0);
     var digits = String(Math.abs(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
     return (n < 0 ? "-" : "") + digits + " ₫";
+  }
+
+  /** A difference: "−100.000 ₫", "+50.000 ₫", "0 ₫" (a true minus sign, readable from afar). */
+  function formatSigned(amount) {
+    var n = Math.trunc(Number(amount) || 0);
+    if (n < 0) return "\u2212" + formatVnd(-n);
+    return (n > 0 ? "+" : "") + formatVnd(n);
+  }
+
+  // ---------------------------------------------------------------- time
+
+  // The booth is in Thanh Hóa: show its clock, whatever zone the tablet was set to.
+  var TIME_ZONE = "Asia/Ho_Chi_Minh";
+
+  /** The server's ISO stamps are UTC; one without an offset is UTC too, not local time. */
+  function parseTime(iso) {
+    if (!iso) return null;
+    var text = String(iso);
+    if (/^\d{4}-\d{2}-\d{2}T[\d:.]+$/.test(text)) text += "Z";
+    var d = new Date(text);
+    return isNaN(d) ? null : d;
+  }
+
+  /** "08:15" by default; pass Intl options for more (always in Asia/Ho_Chi_Minh). */
+  function formatTime(iso, options) {
+    var d = parseTime(iso);
+    if (!d) return "";
+    var opts = Object.assign({}, options || { hour: "2-digit", minute: "2-digit" }, { timeZone: TIME_ZONE });
+    try { return d.toLocaleString("vi-VN", opts); } catch (e) { return d.toISOString(); }
+  }
+
+  var DATE_TIME = { hour: "2-digit", minute: "2-digit", day: "2-digit", month: "2-digit", year: "numeric" };
+
+  function isToday(iso) {
+    var d = parseTime(iso);
+    if (!d) return false;
+    var day = { day: "2-digit", month: "2-digit", year: "numeric", timeZone: TIME_ZONE };
+    return d.toLocaleDateString("vi-VN", day) === new Date().toLocaleDateString("vi-VN", day);
   }
 
   /** What cashiers type: "200000", "200.000", "200k", "1,5tr". Null when it is not money. */
@@ -397,6 +448,7 @@
     ui.pay.disabled = !state.lines.length || state.pending;
     ui.clearCart.disabled = !state.lines.length || state.pending;
     root.classList.toggle("is-locked", !!state.pending);
+    renderShiftActions();
     var selected = tbody.querySelector("tr.is-selected");
     if (selected && selected.scrollIntoView) selected.scrollIntoView({ block: "nearest" });
     if (ui.payDialog.open) renderPayment();
@@ -639,12 +691,13 @@
     if (e.defaultPrevented || e.isComposing || tracker.partOfBurst) return;
     var key = e.key;
     var dialogOpen = anyDialogOpen();
-    if (key === "F2" || key === "F4" || key === "F8") {
+    if (key === "F2" || key === "F4" || key === "F8" || key === "F9") {
       e.preventDefault();
       if (dialogOpen) return;
       if (key === "F2") { ui.search.focus(); ui.search.select(); }
       if (key === "F4") openPayment();
       if (key === "F8") requestClear();
+      if (key === "F9") openCloseShift();
       return;
     }
     if (dialogOpen || e.ctrlKey || e.altKey || e.metaKey) return;
@@ -693,6 +746,8 @@
   });
   document.addEventListener("click", function (e) {
     if (isEditable(e.target) || (e.target.closest && e.target.closest("dialog"))) return;
+    // A key press (detail 0) on the printer indicator or its panel keeps focus there.
+    if (e.detail === 0 && e.target.closest && e.target.closest(".pos-printer")) return;
     setTimeout(focusScan, 0);
   });
   window.addEventListener("focus", function () { setTimeout(focusScan, 0); });
@@ -866,18 +921,42 @@
   var currentShift; // undefined: not known yet; null: none open
   var afterShiftOpened = null;
 
+  /** "Ca mở lúc 08:15 · quỹ đầu ca 500.000 ₫": the time and the float, never the shift's UUID. */
+  function shiftLabel(shift) {
+    var label = "Ca";
+    if (parseTime(shift.opened_at)) {
+      label += " mở lúc " + formatTime(shift.opened_at)
+        + (isToday(shift.opened_at) ? "" : " " + formatTime(shift.opened_at, { day: "2-digit", month: "2-digit" }));
+    } else {
+      label += " đang mở";
+    }
+    if (typeof shift.opening_float === "number") label += " · quỹ đầu ca " + formatVnd(shift.opening_float);
+    return label;
+  }
+
   function renderShift() {
     if (currentShift) {
-      var opened = currentShift.opened_at ? new Date(currentShift.opened_at) : null;
-      ui.shiftInfo.textContent = "Ca " + (currentShift.number || currentShift.id)
-        + (opened && !isNaN(opened) ? " · mở lúc " + opened.toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit" }) : "");
+      ui.shiftInfo.textContent = shiftLabel(currentShift);
+      ui.shiftInfo.title = parseTime(currentShift.opened_at)
+        ? "Mở ca lúc " + formatTime(currentShift.opened_at, DATE_TIME)
+          + (currentShift.cashier ? " · thu ngân " + currentShift.cashier : "")
+        : "";
       ui.shiftInfo.classList.remove("is-warn");
     } else if (currentShift === null) {
       ui.shiftInfo.textContent = "Chưa mở ca";
+      ui.shiftInfo.title = "Bấm để mở ca";
       ui.shiftInfo.classList.add("is-warn");
     } else {
       ui.shiftInfo.textContent = "";
+      ui.shiftInfo.title = "";
     }
+    renderShiftActions();
+  }
+
+  /** Closing the shift or moving cash waits while a sale is still being saved. */
+  function renderShiftActions() {
+    ui.closeShift.disabled = !currentShift || !!state.pending;
+    ui.cashMoveOpen.disabled = !currentShift || !!state.pending;
   }
 
   function loadShift() {
@@ -933,6 +1012,502 @@
     ui.openingFloatPreview.textContent = v === null ? "" : "= " + formatVnd(v);
   });
   ui.shiftInfo.addEventListener("click", function () { if (currentShift === null) openShiftDialog(); });
+
+  // ---------------------------------------------------------------- printer
+
+  var PRINTER_POLL_MS = 10000;
+  var printerStatus = null; // the last GET /printer/status, or {state: "unknown", error}
+  var printerSeq = 0;
+
+  function loadPrinter() {
+    var seq = ++printerSeq;
+    return api("GET", "/printer/status").then(function (data) {
+      if (seq !== printerSeq) return;
+      printerStatus = data || { state: "unknown", failed: [], pending: 0 };
+      renderPrinter();
+    }, function (err) {
+      if (seq !== printerSeq) return;
+      printerStatus = { state: "unknown", error: err.message, failed: [], pending: 0 };
+      renderPrinter();
+    });
+  }
+
+  function printerLabel(s, failed) {
+    if (s.state === "none") return "chưa cấu hình";
+    if (s.state === "error") return "lỗi (" + failed.length + ")";
+    if (s.state === "busy") return "đang in (" + (s.pending || 0) + ")";
+    if (s.state === "ok") return "sẵn sàng";
+    return "không rõ";
+  }
+
+  function jobTitle(job) {
+    if (job.kind === "zreport") return "Báo cáo cuối ca";
+    return (job.reprint ? "In lại hoá đơn " : "Hoá đơn ") + (job.number || "");
+  }
+
+  function renderPrinter() {
+    var s = printerStatus || { state: "unknown", failed: [], pending: 0 };
+    var failed = Array.isArray(s.failed) ? s.failed : [];
+    var state = ["none", "ok", "busy", "error"].indexOf(s.state) === -1 ? "unknown" : s.state;
+    ui.printerState.textContent = "Máy in: " + printerLabel(s, failed);
+    ui.printerState.dataset.state = state;
+    ui.printerState.className = "pos-printer-state is-" + state;
+
+    var name = s.printer ? s.printer.charAt(0).toUpperCase() + s.printer.slice(1) : "";
+    if (name && s.paper_mm) name += " · giấy " + s.paper_mm + " mm";
+    ui.printerName.textContent = name;
+    var summary;
+    if (state === "unknown") summary = "Không lấy được tình trạng máy in" + (s.error ? ": " + s.error : ".");
+    else if (state === "none") summary = "Chưa cấu hình máy in hoá đơn (OCOP_PRINTER). Đơn hàng vẫn được lưu bình thường.";
+    else if (failed.length) summary = failed.length + " lệnh in bị lỗi" + (s.pending ? ", " + s.pending + " lệnh đang chờ in." : ".");
+    else if (s.pending) summary = s.pending + " lệnh đang chờ in.";
+    else summary = "Máy in sẵn sàng, không có lệnh nào bị lỗi.";
+    ui.printerSummary.textContent = summary;
+
+    var items = failed.map(function (job) {
+      var li = document.createElement("li");
+      li.dataset.jobId = job.id;
+      var title = document.createElement("strong");
+      title.textContent = jobTitle(job);
+      var error = document.createElement("span");
+      error.className = "pos-printer-error";
+      error.textContent = job.last_error || "Không rõ lỗi.";
+      var meta = document.createElement("small");
+      meta.textContent = "Đã thử " + (job.attempts || 0) + " lần"
+        + (job.created_at ? " · tạo lúc " + formatTime(job.created_at, DATE_TIME) : "");
+      var retry = document.createElement("button");
+      retry.type = "button";
+      retry.className = "pos-secondary";
+      retry.dataset.retryJob = job.id;
+      retry.textContent = "In lại";
+      retry.setAttribute("aria-label", "In lại " + jobTitle(job));
+      var text = document.createElement("div");
+      text.append(title, error, meta);
+      li.append(text, retry);
+      return li;
+    });
+    ui.printerJobs.replaceChildren.apply(ui.printerJobs, items);
+    ui.printerJobs.hidden = !items.length;
+  }
+
+  function togglePrinterPanel(open, byKeyboard) {
+    if (open === undefined) open = ui.printerPanel.hidden;
+    var wasOpen = !ui.printerPanel.hidden;
+    ui.printerPanel.hidden = !open;
+    ui.printerState.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) {
+      loadPrinter().then(function () {
+        if (!byKeyboard || ui.printerPanel.hidden) return;
+        var first = ui.printerPanel.querySelector("[data-retry-job]") || ui.printerPanel.querySelector("[data-printer-close]");
+        first.focus();
+      });
+    } else if (wasOpen && ui.printerPanel.contains(document.activeElement)) {
+      focusScan(true);
+    }
+  }
+
+  ui.printerState.addEventListener("click", function (e) { togglePrinterPanel(undefined, e.detail === 0); });
+  ui.printerPanel.addEventListener("click", function (e) {
+    var t = e.target.closest("button");
+    if (!t) return;
+    if (t.hasAttribute("data-printer-close")) { togglePrinterPanel(false); return; }
+    var id = t.dataset.retryJob;
+    if (!id) return;
+    t.disabled = true;
+    api("POST", "/print-jobs/" + encodeURIComponent(id) + "/retry", {}).then(function (job) {
+      setStatus("Đã gửi lại lệnh in " + jobTitle(job || {}).trim() + ".", "ok");
+    }, function (err) {
+      fail("Không in lại được: " + err.message);
+    }).then(loadPrinter);
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && !ui.printerPanel.hidden && !anyDialogOpen()) togglePrinterPanel(false);
+  });
+  setInterval(function () { if (!document.hidden) loadPrinter(); }, PRINTER_POLL_MS);
+
+  // ---------------------------------------------------------------- cash in/out
+
+  function openCashMove() {
+    if (anyDialogOpen() || state.pending) return;
+    if (!currentShift) { openShiftDialog("Cần mở ca trước khi thu/chi tiền két."); return; }
+    ui.cashMoveKind.value = "in";
+    ui.cashMoveAmount.value = "";
+    ui.cashMovePreview.textContent = "";
+    ui.cashMoveReason.value = "";
+    ui.cashMoveError.textContent = "";
+    ui.cashMove.showModal();
+    ui.cashMoveKind.focus();
+  }
+
+  function confirmCashMove() {
+    if (ui.cashMoveConfirm.disabled || !currentShift) return;
+    var kind = ui.cashMoveKind.value === "out" ? "out" : "in";
+    var amount = parseMoney(ui.cashMoveAmount.value);
+    var reason = ui.cashMoveReason.value.trim();
+    if (amount === null || amount <= 0) {
+      ui.cashMoveError.textContent = "Số tiền không hợp lệ.";
+      ui.cashMoveAmount.focus();
+      return;
+    }
+    if (!reason) {
+      ui.cashMoveError.textContent = "Cần ghi lý do thu/chi.";
+      ui.cashMoveReason.focus();
+      return;
+    }
+    ui.cashMoveConfirm.disabled = true;
+    ui.cashMoveError.textContent = "";
+    var shiftId = currentShift.id;
+    api("POST", "/shifts/" + encodeURIComponent(shiftId) + "/cash",
+        { kind: kind, amount: amount, reason: reason }).then(function () {
+      ui.cashMove.close();
+      setStatus("Đã ghi nhận " + (kind === "in" ? "nộp vào két " : "rút khỏi két ") + formatVnd(amount)
+                + " (" + reason + ").", "ok");
+    }, function (err) {
+      ui.cashMoveError.textContent = err.retryable
+        ? err.message + " Kiểm tra kết nối; nếu thử lại, xem báo cáo ca để chắc không ghi hai lần."
+        : err.message;
+      if (err.code === "shift_closed") { currentShift = null; renderShift(); }
+    }).then(function () { ui.cashMoveConfirm.disabled = false; });
+  }
+
+  ui.cashMoveOpen.addEventListener("click", openCashMove);
+  ui.cashMoveConfirm.addEventListener("click", confirmCashMove);
+  ui.cashMove.addEventListener("click", function (e) {
+    if (e.target.closest("button[data-close]")) ui.cashMove.close();
+  });
+  ui.cashMove.addEventListener("close", function () { setTimeout(function () { focusScan(true); }, 0); });
+  ui.cashMoveAmount.addEventListener("input", function () {
+    var v = parseMoney(ui.cashMoveAmount.value);
+    ui.cashMovePreview.textContent = v === null ? "" : "= " + formatVnd(v);
+  });
+  ui.cashMove.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || e.isComposing || e.defaultPrevented) return;
+    if (e.target === ui.cashMoveKind) { e.preventDefault(); ui.cashMoveAmount.focus(); }
+    else if (e.target === ui.cashMoveAmount) { e.preventDefault(); ui.cashMoveReason.focus(); }
+    else if (e.target === ui.cashMoveReason) { e.preventDefault(); confirmCashMove(); }
+  });
+
+  // ---------------------------------------------------------------- close shift
+
+  var denomInputs = Array.prototype.slice.call(ui.closeDialog.querySelectorAll("[data-denomination]"));
+  var closing = { shiftId: null, closed: false, submitting: false, report: null };
+  var CLOSE_TITLE = ui.closeTitle.textContent;
+
+  /** The blind count: {counted: {"500000": n, …}, total, bad: the first field that is not a count}. */
+  function readCount() {
+    var counted = {};
+    var total = 0;
+    var bad = null;
+    denomInputs.forEach(function (input) {
+      var text = input.value.trim();
+      var ok = text === "" || /^\d{1,6}$/.test(text);
+      input.setAttribute("aria-invalid", ok ? "false" : "true");
+      var n = ok && text ? Number(text) : 0;
+      if (!ok && !bad) bad = input;
+      var value = Number(input.dataset.denomination);
+      counted[input.dataset.denomination] = n;
+      total += value * n;
+      var sub = ui.closeDialog.querySelector('[data-subtotal="' + input.dataset.denomination + '"]');
+      if (sub) sub.textContent = n ? formatVnd(value * n) : "";
+    });
+    return { counted: counted, total: total, bad: bad };
+  }
+
+  function renderCount() {
+    ui.countedTotal.textContent = formatVnd(readCount().total);
+  }
+
+  function closeMessage(text, kind) {
+    ui.closeError.textContent = text || "";
+    ui.closeError.className = "pos-status is-" + (kind || "error");
+  }
+
+  function showApproval(required) {
+    ui.closeApproval.hidden = !required;
+    ui.closeNoteRequired.hidden = !required;
+    ui.closeNote.required = required;
+  }
+
+  function openCloseShift() {
+    if (anyDialogOpen()) return;
+    if (!currentShift) { setStatus("Chưa có ca đang mở.", "warn"); return; }
+    if (state.pending) { fail("Đơn trước đang được lưu — chờ lưu xong rồi đóng ca."); return; }
+    togglePrinterPanel(false);
+    if (closing.shiftId !== currentShift.id || closing.closed) {
+      // A new count for a new shift; reopening the same shift keeps what was counted.
+      closing = { shiftId: currentShift.id, closed: false, submitting: false, report: null };
+      denomInputs.forEach(function (input) { input.value = ""; });
+      ui.closeNote.value = "";
+      ui.approverUsername.value = "";
+      showApproval(false);
+    }
+    ui.approverPassword.value = "";
+    ui.closeTitle.textContent = CLOSE_TITLE;
+    ui.closeCount.hidden = false;
+    ui.zreport.hidden = true;
+    ui.closeConfirm.disabled = false;
+    ui.closeShiftInfo.textContent = shiftLabel(currentShift) + ".";
+    closeMessage(state.lines.length
+      ? "Đơn đang làm dở (" + state.lines.length + " dòng) chưa thanh toán: đơn được giữ lại cho ca sau." : "",
+      "warn");
+    renderCount();
+    ui.closeDialog.showModal();
+    denomInputs[0].focus();
+    denomInputs[0].select();
+  }
+
+  function submitClose() {
+    if (closing.submitting || closing.closed || !closing.shiftId) return;
+    var count = readCount();
+    if (count.bad) {
+      closeMessage("Số tờ phải là số nguyên không âm.");
+      count.bad.focus();
+      count.bad.select();
+      return;
+    }
+    var body = { counted: count.counted };
+    var note = ui.closeNote.value.trim();
+    if (note) body.note = note;
+    if (!ui.closeApproval.hidden) {
+      var username = ui.approverUsername.value.trim();
+      var password = ui.approverPassword.value;
+      if (!username || !password) {
+        closeMessage("Cần tên đăng nhập và mật khẩu của quản lý để duyệt chênh lệch.");
+        (username ? ui.approverPassword : ui.approverUsername).focus();
+        return;
+      }
+      if (!note) {
+        closeMessage("Chênh lệch lớn: cần ghi chú giải thích.");
+        ui.closeNote.focus();
+        return;
+      }
+      body.approved_by = { username: username, password: password };
+    }
+    closing.submitting = true;
+    ui.closeConfirm.disabled = true;
+    closeMessage("Đang đóng ca…", "info");
+    var shiftId = closing.shiftId;
+    api("POST", "/shifts/" + encodeURIComponent(shiftId) + "/close", body).then(function (report) {
+      showZReport(shiftId, report || {});
+    }, function (err) {
+      onCloseError(shiftId, err);
+    }).then(function () {
+      closing.submitting = false;
+      ui.closeConfirm.disabled = closing.closed;
+    });
+  }
+
+  function onCloseError(shiftId, err) {
+    if (err.code === "needs_manager") {
+      showApproval(true);
+      closeMessage(err.message + " Quản lý nhập tài khoản, ghi chú lý do rồi bấm “Đóng ca”.");
+      (ui.approverUsername.value.trim() ? ui.approverPassword : ui.approverUsername).focus();
+    } else if (err.field === "note") {
+      showApproval(!ui.closeApproval.hidden);
+      ui.closeNoteRequired.hidden = false;
+      closeMessage(err.message);
+      ui.closeNote.focus();
+    } else if (err.code === "bad_approval") {
+      ui.approverPassword.value = "";
+      closeMessage(err.message);
+      ui.approverPassword.focus();
+    } else if (err.code === "too_many_attempts") {
+      ui.approverPassword.value = "";
+      closeMessage(err.message);
+    } else if (err.code === "shift_closed") {
+      // Closed already (an earlier answer was lost on the way): show its Z-report.
+      return api("GET", "/shifts/" + encodeURIComponent(shiftId) + "/report").then(function (report) {
+        showZReport(shiftId, report || {});
+      }, function (e2) { closeMessage(err.message + " " + e2.message); });
+    } else if (err.retryable) {
+      closeMessage(err.message + " Chưa chắc ca đã đóng: bấm “Đóng ca” lần nữa để thử lại.");
+    } else {
+      closeMessage(err.message);
+    }
+    return undefined;
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  /** A two-column table of label → money, optionally with a count column. */
+  function moneyTable(caption, rows) {
+    var section = el("section", "zreport-section");
+    section.appendChild(el("h4", "", caption));
+    var table = el("table", "zreport-table");
+    rows.forEach(function (r) {
+      var tr = el("tr", r.className || "");
+      if (r.id) tr.id = r.id;
+      tr.appendChild(el("th", "", r.label));
+      if (r.count !== undefined) tr.appendChild(el("td", "zreport-count", r.count + " đơn"));
+      var td = el("td", "money", r.text !== undefined ? r.text : formatVnd(r.amount));
+      if (r.count === undefined && rows.some(function (x) { return x.count !== undefined; })) td.colSpan = 2;
+      tr.appendChild(td);
+      table.appendChild(tr);
+    });
+    section.appendChild(table);
+    return section;
+  }
+
+  function tally(t) { return t || { count: 0, amount: 0 }; }
+
+  function renderZReport(r) {
+    var body = ui.zreportBody;
+    var head = el("div", "zreport-head");
+    head.appendChild(el("h3", "", "Báo cáo cuối ca (Z)"));
+    var meta = [r.booth ? "Quầy " + r.booth : "", r.cashier ? "thu ngân " + r.cashier : "",
+                r.opened_at ? "mở lúc " + formatTime(r.opened_at, DATE_TIME) : "",
+                r.closed_at ? "đóng lúc " + formatTime(r.closed_at, DATE_TIME) : ""].filter(Boolean).join(" · ");
+    head.appendChild(el("p", "pay-muted", meta));
+
+    var byMethod = r.totals_by_method || {};
+    var takings = moneyTable("Doanh thu theo hình thức", [
+      { label: "Tiền mặt", amount: byMethod.cash || 0, id: "zreport-cash" },
+      { label: "Chuyển khoản", amount: byMethod.transfer || 0, id: "zreport-transfer" },
+      { label: "Thẻ", amount: byMethod.card || 0, id: "zreport-card" },
+      { label: "Doanh thu thuần", amount: r.net_total || 0, className: "is-total", id: "zreport-net" }
+    ]);
+
+    var vat = el("section", "zreport-section");
+    vat.appendChild(el("h4", "", "Thuế GTGT theo thuế suất"));
+    var rates = Object.keys(r.vat_by_rate || {}).sort(function (a, b) { return Number(a) - Number(b); });
+    if (!rates.length) {
+      vat.appendChild(el("p", "pay-muted", "Không có doanh thu chịu thuế."));
+    } else {
+      var vt = el("table", "zreport-table zreport-vat");
+      var hr = el("tr");
+      ["Thuế suất", "Doanh thu", "Tiền thuế", "Chưa thuế"].forEach(function (h) { hr.appendChild(el("th", "", h)); });
+      vt.appendChild(hr);
+      rates.forEach(function (rate) {
+        var row = r.vat_by_rate[rate] || {};
+        var tr = el("tr");
+        tr.dataset.vatRate = rate;
+        tr.appendChild(el("th", "", rate + "%"));
+        tr.appendChild(el("td", "money", formatVnd(row.gross)));
+        tr.appendChild(el("td", "money", formatVnd(row.vat)));
+        tr.appendChild(el("td", "money", formatVnd(row.net)));
+        vt.appendChild(tr);
+      });
+      vat.appendChild(vt);
+    }
+
+    var sales = tally(r.sales), discounts = tally(r.discounts), refunds = tally(r.refunds), voids = tally(r.voids);
+    var counts = moneyTable("Đơn hàng", [
+      { label: "Bán hàng", count: sales.count, amount: sales.amount, id: "zreport-sales" },
+      { label: "Giảm giá", count: discounts.count, amount: discounts.amount, id: "zreport-discounts" },
+      { label: "Trả hàng", count: refunds.count, amount: refunds.amount, id: "zreport-refunds" },
+      { label: "Huỷ đơn", count: voids.count, amount: voids.amount, id: "zreport-voids" }
+    ]);
+
+    var cash = moneyTable("Tiền mặt trong két", [
+      { label: "Quỹ đầu ca", amount: r.opening_float || 0 },
+      { label: "Thu tiền mặt bán hàng", amount: r.cash_sales || 0 },
+      { label: "Nộp vào két", amount: r.cash_in || 0 },
+      { label: "Rút khỏi két", text: formatSigned(-(r.cash_out || 0)) },
+      { label: "Hoàn tiền mặt", text: formatSigned(-(r.cash_refunds || 0)) },
+      { label: "Phải có trong két", amount: r.expected_cash || 0, className: "is-total", id: "zreport-expected" },
+      { label: "Đếm được", amount: r.counted_cash || 0, className: "is-total", id: "zreport-counted" }
+    ]);
+
+    var grid = el("div", "zreport-grid");
+    grid.append(takings, vat, counts, cash);
+
+    var diff = Number(r.difference) || 0;
+    var diffBox = el("div", "zreport-diff " + (diff < 0 ? "is-short" : diff > 0 ? "is-over" : "is-even"));
+    diffBox.appendChild(el("span", "", diff < 0 ? "Chênh lệch (thiếu)" : diff > 0 ? "Chênh lệch (thừa)" : "Chênh lệch (khớp)"));
+    var diffValue = el("strong", "money", formatSigned(diff));
+    diffValue.id = "zreport-difference";
+    diffBox.appendChild(diffValue);
+
+    var footer = el("p", "pay-muted");
+    footer.textContent = [r.approved_by ? "Quản lý duyệt: " + r.approved_by : "",
+                          r.note ? "Ghi chú: " + r.note : ""].filter(Boolean).join(" · ");
+    body.replaceChildren(head, diffBox, grid, footer);
+  }
+
+  function showZReport(shiftId, report) {
+    ui.closeTitle.textContent = "Ca đã đóng";
+    closing.closed = true;
+    closing.report = report;
+    closing.shiftId = shiftId;
+    if (currentShift && currentShift.id === shiftId) currentShift = null;
+    renderShift();
+    ui.approverPassword.value = "";
+    closeMessage("");
+    renderZReport(report);
+    ui.zreportMessage.replaceChildren();
+    ui.zreportMessage.className = "pos-status";
+    ui.closeCount.hidden = true;
+    ui.zreport.hidden = false;
+    ui.zreportPrint.disabled = false;
+    ui.zreportPrint.focus();
+    setStatus("Đã đóng ca. Mở ca mới trước đơn hàng tiếp theo.", "ok");
+  }
+
+  function zreportNote(text, kind) {
+    ui.zreportMessage.textContent = text;
+    ui.zreportMessage.className = "pos-status is-" + kind;
+  }
+
+  ui.zreportPrint.addEventListener("click", function () {
+    if (!closing.shiftId) return;
+    if (printerStatus && printerStatus.state === "none") {
+      zreportNote("Chưa cấu hình máy in hoá đơn: bấm “Xem PDF” để in từ máy tính.", "warn");
+      return;
+    }
+    ui.zreportPrint.disabled = true;
+    api("POST", "/shifts/" + encodeURIComponent(closing.shiftId) + "/print", {}).then(function () {
+      zreportNote("Đã gửi báo cáo ca tới máy in.", "ok");
+    }, function (err) {
+      zreportNote("Không gửi được lệnh in: " + err.message, "error");
+    }).then(function () {
+      ui.zreportPrint.disabled = false;
+      loadPrinter();
+    });
+  });
+  ui.zreportPdf.addEventListener("click", function () {
+    if (!closing.shiftId) return;
+    window.open(API + "/shifts/" + encodeURIComponent(closing.shiftId) + "/zreport?format=pdf", "_blank", "noopener");
+  });
+
+  ui.closeShift.addEventListener("click", openCloseShift);
+  ui.closeConfirm.addEventListener("click", submitClose);
+  ui.closeDialog.addEventListener("click", function (e) {
+    if (e.target.closest("button[data-close]")) ui.closeDialog.close();
+  });
+  ui.closeDialog.addEventListener("close", function () {
+    ui.approverPassword.value = "";
+    setTimeout(function () { focusScan(true); }, 0);
+  });
+  ui.closeDialog.addEventListener("input", function (e) {
+    if (e.target.dataset && e.target.dataset.denomination) renderCount();
+  });
+  // Enter walks down the count (500.000 → … → 500 → note), then closes the shift.
+  ui.closeDialog.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || e.isComposing || e.defaultPrevented || ui.closeCount.hidden) return;
+    var t = e.target;
+    var i = denomInputs.indexOf(t);
+    if (i !== -1) {
+      e.preventDefault();
+      var next = denomInputs[i + 1] || ui.closeNote;
+      next.focus();
+      if (next.select) next.select();
+    } else if (t === ui.closeNote) {
+      e.preventDefault();
+      if (!ui.closeApproval.hidden && !ui.approverUsername.value.trim()) ui.approverUsername.focus();
+      else submitClose();
+    } else if (t === ui.approverUsername) {
+      e.preventDefault();
+      ui.approverPassword.focus();
+    } else if (t === ui.approverPassword) {
+      e.preventDefault();
+      submitClose();
+    }
+  });
 
   // ---------------------------------------------------------------- payment
 
@@ -1302,6 +1877,9 @@
     setStatus("Đã lưu đơn " + (sale.number || "") + ". Tiền thừa: " + formatVnd(change) + ".", "ok");
     beep("ok");
     focusScan();
+    // The receipt is queued with the sale: show it waiting now, and how it went shortly after.
+    loadPrinter();
+    setTimeout(loadPrinter, 3000);
   }
 
   function hideSaleDone() {
@@ -1312,9 +1890,10 @@
   ui.reprint.addEventListener("click", function () {
     var id = ui.saleDone.dataset.saleId;
     if (!id) return;
-    api("POST", "/sales/" + encodeURIComponent(id) + "/print", {}).then(function () {
+    api("POST", "/sales/" + encodeURIComponent(id) + "/print",
+        { reason: "Thu ngân in lại từ màn hình bán hàng" }).then(function () {
       setStatus("Đã gửi lệnh in lại hoá đơn.", "ok");
-    }, function (err) { fail(err.message); });
+    }, function (err) { fail(err.message); }).then(loadPrinter);
   });
 
   window.addEventListener("online", function () { if (state.pending) attemptSubmit(); });
@@ -1323,7 +1902,9 @@
 
   renderCart();
   renderShift();
+  renderPrinter();
   loadShift();
+  loadPrinter();
   if (state.pending && state.request) {
     setStatus("Đang lưu lại đơn chưa xong từ lần trước…", "info");
     attemptSubmit();
@@ -1336,5 +1917,6 @@
   focusScan();
 
   // For tests and the console: pure helpers, no state.
-  window.OcopCashier = { formatVnd: formatVnd, parseMoney: parseMoney };
+  window.OcopCashier = { formatVnd: formatVnd, formatSigned: formatSigned, parseMoney: parseMoney,
+                         formatTime: formatTime };
 })();

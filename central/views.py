@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from pos.auth import OFFICE, allow
 from pos.extensions import db
-from pos.models import Booth, User, Venue
+from pos.models import User, Venue
 
 bp = Blueprint("central", __name__, template_folder="templates")
 

@@ -57,7 +57,7 @@ def get_product(product_id: int):
 @bp.get("/products/by-barcode/<path:code>")
 @allow(*ALL_ROLES)
 def product_by_barcode(code: str):
-    """Look up a scanned code: 404 unknown_barcode, 422 bad_check_digit."""
+    """Look up a scanned code: 404 unknown_barcode, 422 bad_check_digit/bad_barcode."""
     scan = parse_scan(code)
     product = db.session.scalar(
         select(Product).join(Barcode).where(Barcode.code == scan.lookup_code))

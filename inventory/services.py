@@ -88,7 +88,7 @@ def search_products(session: Session, *, query: str, limit: int = 20) -> list[Pr
     if not folded:
         return list(session.scalars(base.order_by(Product.name).limit(limit)))
     exact = list(session.scalars(base.where(or_(
-        func.lower(Product.code) == folded,
+        Product.code == query.strip().upper(),  # codes are stored upper-case: indexed
         Product.id.in_(select(Barcode.product_id).where(Barcode.code == query.strip()))))))
     words = folded.split()
     matches = base.join(Producer)

@@ -135,6 +135,9 @@ def _register_blueprints(app: Flask) -> None:
         from pos.views_cashier import bp as cashier_web
 
         app.register_blueprint(cashier_web)
+        from pos.views_sales import bp as sales_web
+
+        app.register_blueprint(sales_web)
         from receipts.api import bp as receipts_api
         from receipts.views import bp as receipts_web
 

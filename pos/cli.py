@@ -47,7 +47,8 @@ def init_command():
 
 @click.command("seed-demo")
 @click.option("--booth", "booth_code", default=None,
-              help="Chỉ nạp tồn kho và nhân viên của quầy này (mặc định: OCOP_BOOTH ở vai trò booth).")
+              help="Chỉ nạp tồn kho và nhân viên của quầy này "
+                   "(mặc định: OCOP_BOOTH ở vai trò booth).")
 @with_appcontext
 def seed_demo_command(booth_code: str | None):
     """Load the Thanh Hóa demo data (idempotent)."""
@@ -192,8 +193,13 @@ def demo_command(ctx, host: str, port: int, booth_code: str, no_serve: bool):
     """A booth and the central office on localhost with the Thanh Hóa demo data."""
     from waitress import create_server
 
-    from pos.demo import (DEMO_PASSWORD, OFFICE_USERNAME, booth_codes, cashier_username,
-                          manager_username)
+    from pos.demo import (
+        DEMO_PASSWORD,
+        OFFICE_USERNAME,
+        booth_codes,
+        cashier_username,
+        manager_username,
+    )
 
     booth_code = booth_code.upper()
     if booth_code not in booth_codes():

@@ -150,7 +150,7 @@ def parse_close(data: dict) -> dict:
     if counted is not None:
         counted = _obj(counted, "counted")
         denominations = {}
-        for key, count in counted.items():
+        for key in counted:
             field = f"counted.{key}"
             try:
                 value = int(key)

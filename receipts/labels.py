@@ -1,4 +1,5 @@
-"""Shelf and product labels on A4 sheets, with an EAN-13 barcode.
+"""Shelf and product labels on A4 sheets, with an EAN-13 barcode and, when the catalogue
+knows the product's OCOP origin page, a small QR code linking to it.
 
 Every barcode is checked with python-stdnum before anything is drawn: reportlab's
 EAN-13 widget silently recomputes a wrong check digit, which would print a label that
@@ -23,7 +24,8 @@ from stdnum.exceptions import ValidationError
 from pos.money import format_vnd
 
 from .layout import STAR, wrap
-from .pdf import draw_runs, font_name, run_width
+from .pdf import _draw_qr, draw_runs, font_name, run_width
+from .raster import qr_modules
 
 
 class LabelError(ValueError):
@@ -65,7 +67,8 @@ LABEL_LAYOUTS: dict[str, LabelSheet] = {
 
 @dataclass(frozen=True)
 class LabelItem:
-    """What one label shows. ``barcode`` must be a valid EAN-13."""
+    """What one label shows. ``barcode`` must be a valid EAN-13; ``origin_url`` (the
+    product's OCOP origin page), when set, is printed as a QR code beside it."""
 
     name: str
     price: int
@@ -73,6 +76,7 @@ class LabelItem:
     stars: int = 0
     producer: str = ""
     district: str = ""
+    origin_url: str = ""
 
     @property
     def detail(self) -> str:
@@ -159,9 +163,24 @@ def _draw_label(canvas: Canvas, sheet: LabelSheet, item: LabelItem, digits: str,
 
     barcode_bottom = bottom + sheet.padding
     barcode_height = top - sheet.price_size * 0.25 - barcode_bottom
+    qr_size = qr_box_size(sheet, barcode_height) if item.origin_url else 0
+    if qr_size:
+        modules = len(qr_modules(item.origin_url))
+        _draw_qr(canvas, item.origin_url, x + inner - qr_size / 2, barcode_bottom + qr_size,
+                 qr_size / modules)
+        inner -= qr_size + QR_GAP
     barcode_width = min(inner, 40 * mm)
     _draw_barcode(canvas, digits, x + (inner - barcode_width) / 2, barcode_bottom,
                   barcode_width, barcode_height)
+
+
+QR_MAX = 14 * mm
+QR_GAP = 1.5 * mm
+
+
+def qr_box_size(sheet: LabelSheet, barcode_height: float) -> float:
+    """Side of the origin QR code: as tall as the barcode, at most 14 mm, bottom-right."""
+    return min(barcode_height, QR_MAX, sheet.label_width / 3)
 
 
 def labels_pdf(items: Iterable[tuple[LabelItem, int]], layout: str = "3x8", *,

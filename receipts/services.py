@@ -64,7 +64,8 @@ def label_item(product: Product, barcode: str) -> LabelItem:
     """What one label says about ``product``."""
     return LabelItem(name=product.name, price=product.price, barcode=barcode,
                      stars=product.stars or 0, producer=product.producer.name,
-                     district=product.producer.district)
+                     district=product.producer.district,
+                     origin_url=product.origin_url or "")
 
 
 def make_label_sheet(session: Session, *, copies: Mapping[int, int], layout: str,

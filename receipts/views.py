@@ -1,8 +1,19 @@
-"""Receipt-side pages for booth managers: A4 product label sheets."""
+"""Receipt-side pages for booth managers: A4 product label sheets and the printer."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, make_response, render_template, request
+from datetime import datetime
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -21,8 +32,9 @@ from pos.context import current_booth
 from pos.errors import DomainError
 from pos.extensions import db
 
-from . import services
+from . import queue, services
 from .labels import LABEL_LAYOUTS
+from .printers import SUPPORTED, PrinterError, PrinterTarget, PrintSettings
 
 bp = Blueprint("receipts", __name__, template_folder="templates")
 
@@ -153,3 +165,74 @@ def receipt_png(id: str):
     response.mimetype = "image/png"
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+SELFTEST_MODES = {"raster": _l("Ảnh (raster): chữ có dấu vẽ thành ảnh, máy nào cũng in được"),
+                  "text": _l("Chữ (text): bảng mã của máy in, in nhanh hơn"),
+                  "both": _l("Cả hai, để so sánh")}
+
+
+class SelftestForm(FlaskForm):
+    mode = SelectField(_l("Kiểu trang in thử"), validate_choice=False, default="both",
+                       choices=[SelectChoice(key, label) for key, label in SELFTEST_MODES.items()])
+
+    def validate_mode(self, field):
+        if field.data not in SELFTEST_MODES:
+            raise ValidationError(_("Kiểu in thử phải là raster, text hoặc both."))
+
+
+def _print_settings() -> tuple[PrintSettings, str]:
+    """The configured printer, or (no printer, the reason) when the settings are wrong,
+    so a typo in OCOP_PRINTER shows on the page instead of a 500."""
+    try:
+        return PrintSettings.from_config(current_app.config), ""
+    except PrinterError as err:
+        return PrintSettings(target=PrinterTarget("none")), err.message
+
+
+@bp.get("/printer")
+@allow("manager")
+def printer():
+    """The booth's printer: its settings, the queue, failed jobs to retry, a self-test."""
+    settings, config_error = _print_settings()
+    status = queue.printer_status(db.session, booth=current_booth(), settings=settings)
+    created = {job["id"]: datetime.fromisoformat(job["created_at"]) for job in status["failed"]}
+    return render_template("receipts/printer.html", status=status, settings=settings,
+                           created=created, config_error=config_error, supported=SUPPORTED,
+                           form=SelftestForm(), booth=current_booth())
+
+
+@bp.post("/printer/selftest")
+@allow("manager")
+def selftest():
+    """Print the Vietnamese self-test page now (not queued: the manager is watching)."""
+    form = SelftestForm()
+    if not form.validate_on_submit():
+        for message in form.mode.errors or [_("Yêu cầu in thử không hợp lệ, vui lòng tải "
+                                               "lại trang.")]:
+            flash(message, "error")
+        return redirect(url_for("receipts.printer"), 303)
+    settings, config_error = _print_settings()
+    try:
+        if config_error:
+            raise PrinterError(config_error)
+        saved = services.print_selftest(settings, mode=form.mode.data)
+    except PrinterError as err:
+        flash(_("Không in thử được: %(why)s", why=err.message), "error")
+    else:
+        where = settings.target.describe()
+        flash(_("Đã gửi trang in thử tới %(where)s%(file)s. Kiểm tra mọi chữ có dấu in đủ.",
+                where=where, file=f" ({saved.name})" if saved else ""), "info")
+    return redirect(url_for("receipts.printer"), 303)
+
+
+@bp.post("/printer/jobs/<id>/retry")
+@allow("manager")
+def retry_job_page(id: str):
+    """Put a failed print job back in the queue and wake the printer worker."""
+    job = queue.retry_job(db.session, job_id=id, booth=current_booth())
+    db.session.commit()
+    queue.wake_print_worker(current_app)
+    what = queue.job_to_json(job)["number"] or _("báo cáo ca")
+    flash(_("Đã đưa lệnh in %(what)s trở lại hàng đợi.", what=what), "info")
+    return redirect(url_for("receipts.printer"), 303)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from pos.cli import create_token_command, create_user_command, revoke_token_command
-from pos.models import ApiToken, User
 from pos.extensions import db
+from pos.models import ApiToken, User
 from pos.money import format_vnd
 from tests.conftest import TEST_PASSWORD, login
 

@@ -95,8 +95,9 @@ class Till:
 
 def make_till(app: Flask, *, seed: bool = True) -> Till:
     """Seed the demo booth COOP-01, add a second cashier, issue tokens, pick products."""
-    from pos.demo import seed_demo
     from werkzeug.security import generate_password_hash
+
+    from pos.demo import seed_demo
 
     with app.app_context():
         session = db.session

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import re
+import subprocess
+import zlib
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from PIL import Image
+from reportlab.lib.units import mm
 from stdnum import ean
 
 from receipts.labels import (
@@ -16,6 +21,7 @@ from receipts.labels import (
     labels_pdf,
     make_instore_ean13,
 )
+from receipts.raster import qr_modules
 
 BARCODE_TEXT = re.compile(r"\b(\d)\s+(\d{6})\s+(\d{6})\b")
 
@@ -93,3 +99,91 @@ def test_instore_codes_reject_prefixes_outside_20_to_29():
         make_instore_ean13(1, "89")
     with pytest.raises(LabelError):
         make_instore_ean13(10**10)
+
+
+# OCOP on paper: a small QR code to the product's origin page, only when there is one.
+
+ORIGIN = "https://vhds.baothanhhoa.vn/huyen-cam-thuy-co-them-7-san-pham-ocop-3-sao-33875.htm"
+RECT = re.compile(rb"(-?[\d.]+) (-?[\d.]+) (-?[\d.]+) (-?[\d.]+) re\b")
+CONTENT = re.compile(rb"/ASCII85Decode /FlateDecode \] /Length \d+\s*>>\s*stream\r?\n(.*?)"
+                     rb"endstream", re.S)
+
+
+def qr_cells_by_label(pdf: bytes, layout: str) -> dict[int, set[tuple[int, int]]]:
+    """The filled square modules each label position of page 1 draws, as (column, row)
+    cells of a grid anchored at the top-left module: what a QR reader would sample."""
+    from reportlab.lib.pagesizes import A4
+
+    sheet = LABEL_LAYOUTS[layout]
+    content = b"".join(zlib.decompress(base64.a85decode(raw.strip().removesuffix(b"~>")))
+                       for raw in CONTENT.findall(pdf))
+    squares: dict[int, list[tuple[float, float, float]]] = {}
+    for x, y, w, h in (map(float, match) for match in RECT.findall(content)):
+        if abs(w - h) > 1e-3 or w > 1 * mm:  # barcode bars are tall, never square
+            continue
+        column = int((x - sheet.left) // sheet.label_width)
+        row = int((A4[1] - sheet.top - y) // sheet.label_height)
+        squares.setdefault(row * sheet.columns + column, []).append((x, y, w))
+    cells = {}
+    for position, found in squares.items():
+        module = found[0][2]
+        left = min(x for x, _, _ in found)
+        top = max(y + w for _, y, w in found)
+        cells[position] = {(round((x - left) / module), round((top - y - w) / module))
+                           for x, y, w in found}
+    return cells
+
+
+def expected_cells(payload: str) -> set[tuple[int, int]]:
+    return {(column, row) for row, line in enumerate(qr_modules(payload))
+            for column, dark in enumerate(line) if dark}
+
+
+def dark_share(png: Image.Image, box_mm: tuple[float, float, float, float], dpi: int) -> float:
+    """Share of dark pixels in a box given in mm from the page's top-left corner."""
+    scale = dpi / 25.4
+    crop = png.crop(tuple(round(v * scale) for v in box_mm)).convert("L")
+    return sum(crop.histogram()[:128]) / (crop.width * crop.height)
+
+
+@pytest.mark.parametrize("layout", sorted(LABEL_LAYOUTS))
+def test_the_origin_qr_is_printed_only_on_labels_with_an_origin_page(layout):
+    with_origin = LabelItem(name="Mật ong hoa rừng", price=250_000, barcode="8936048080013",
+                            stars=4, producer="HTX Ong Như Xuân", origin_url=ORIGIN)
+    without = LabelItem(name="Nem chua Thanh Hóa", price=25_000, barcode=make_instore_ean13(17))
+    pdf = labels_pdf([(with_origin, 2), (without, 1)], layout)
+
+    cells = qr_cells_by_label(pdf, layout)
+    assert set(cells) == {0, 1}  # the third label (no origin page) has no QR code
+    assert cells[0] == cells[1] == expected_cells(ORIGIN)
+    assert qr_cells_by_label(labels_pdf([(without, 3)], layout), layout) == {}
+
+
+def test_the_origin_qr_is_visible_in_the_label_corner(tmp_path):
+    item = LabelItem(name="Mật ong hoa rừng", price=250_000, barcode="8936048080013",
+                     origin_url=ORIGIN)
+    plain = LabelItem(name="Nem chua Thanh Hóa", price=25_000, barcode=make_instore_ean13(17))
+    path = tmp_path / "labels.pdf"
+    path.write_bytes(labels_pdf([(item, 1), (plain, 1)], "3x8"))
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(path),
+                    str(tmp_path / "page")], check=True)
+    page = Image.open(tmp_path / "page.png")
+    # The bottom-right corner of a 70 × 37 mm label (first row starts 0.5 mm down).
+    corner = (62, 31, 66.5, 34.5)
+    assert 0.2 < dark_share(page, corner, 150) < 0.8                      # first label
+    assert dark_share(page, (corner[0] + 70, 31, corner[2] + 70, 34.5), 150) == 0  # second
+
+
+def test_label_sheets_from_the_catalogue_link_to_the_origin_page(seeded, session):
+    from sqlalchemy import select
+
+    from inventory.models import Product
+    from receipts.services import make_label_sheet
+
+    first, second = session.scalars(select(Product).order_by(Product.id).limit(2))
+    assert first.origin_url.startswith("https://")
+    second.origin_url = ""
+    pdf = make_label_sheet(session, copies={first.id: 1, second.id: 1}, layout="4x10")
+    cells = qr_cells_by_label(pdf, "4x10")
+    assert set(cells) == {0}
+    assert cells[0] == expected_cells(first.origin_url)

@@ -7,6 +7,7 @@ import io
 import socket
 import subprocess
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -46,6 +47,13 @@ class RecordingPrinter:
                 while data := conn.recv(65536):
                     chunks.append(data)
                 self.received.append(b"".join(chunks))
+
+    def wait_for(self, count: int, timeout: float = 5) -> list[bytes]:
+        """The jobs received once ``count`` have arrived (the listener runs in a thread)."""
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.received
 
     def close(self):
         """Stop listening, like a printer switched off (shutdown wakes accept())."""
@@ -97,8 +105,7 @@ def test_a_sale_queues_its_receipt_and_the_printer_gets_escpos(till, printer):
     assert _jobs(till.app) == [(sale["id"], "pending", False)]
 
     assert _run_queue(till.app) == [("done", 1, "")]
-    assert len(printer.received) == 1
-    data = printer.received[0]
+    [data] = printer.wait_for(1)
     assert data.startswith(b"\x1b@")          # init
     assert b"\x1dv0" in data                  # the raster receipt (GS v 0)
     assert b"\x1bp" in data                   # a cash sale opens the drawer
@@ -132,7 +139,7 @@ def test_an_unreachable_printer_fails_the_job_retries_it_and_keeps_the_sale(till
         job_id = status["failed"][0]["id"]
         assert till.post(f"/print-jobs/{job_id}/retry").status_code == 200
         assert _run_queue(till.app) == [("done", 1, "")]
-        assert len(replacement.received) == 1
+        assert len(replacement.wait_for(1)) == 1
     finally:
         replacement.close()
 

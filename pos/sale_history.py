@@ -1,0 +1,154 @@
+"""The booth's receipts as pages show them: the day's list, one receipt with what is
+left to refund, and the page actions (refund, void, reprint) with their print jobs.
+
+Plain functions on top of ``pos.counter``: session first, they flush, never commit. A
+cashier sees only the sales of their own shifts; managers (and admins) see the booth's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from math import ceil
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from pos import counter
+from pos.counter_models import Sale, SaleLine, Shift
+from pos.errors import NotFound
+from pos.models import Booth, User
+from pos.types import utcnow
+from receipts import queue
+
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class SalePage:
+    """One page of the list, with what the pager needs."""
+
+    sales: list[Sale]
+    page: int
+    pages: int
+    count: int
+
+
+@dataclass(frozen=True)
+class SaleDetail:
+    """A receipt and what the page shows around it."""
+
+    sale: Sale
+    refunds: list[Sale]
+    # product_id → units sold, refunded so far, still refundable (sales only)
+    sold: dict[int, int] = field(default_factory=dict)
+    refunded: dict[int, int] = field(default_factory=dict)
+    left: dict[int, int] = field(default_factory=dict)
+    can_refund: bool = False
+    can_void: bool = False
+
+
+def today() -> date:
+    """Today's business day in Asia/Ho_Chi_Minh."""
+    return utcnow().astimezone(counter.BUSINESS_TZ).date()
+
+
+def _sees_all(viewer: User, booth: Booth) -> bool:
+    return counter._is_manager_of(viewer, booth)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_sales(session: Session, *, booth: Booth, viewer: User, day: date | None,
+               query: str = "", page: int = 1, per_page: int = PER_PAGE) -> SalePage:
+    """The booth's sales and refunds, newest first: of one business day (the shift's,
+    ``None`` for every day), optionally those whose number contains ``query``. A cashier
+    gets only the sales of their own shifts."""
+    where = [Sale.booth_id == booth.id]
+    if day is not None:
+        where.append(Shift.business_day == day)
+    if not _sees_all(viewer, booth):
+        where.append(Shift.cashier_id == viewer.id)
+    query = (query or "").strip()
+    if query:
+        where.append(Sale.number.ilike(f"%{_escape_like(query)}%", escape="\\"))
+    count = session.scalar(select(func.count()).select_from(Sale)
+                           .join(Shift, Sale.shift_id == Shift.id).where(*where)) or 0
+    pages = max(1, ceil(count / per_page))
+    page = min(max(1, page), pages)
+    sales = list(session.scalars(
+        select(Sale).join(Shift, Sale.shift_id == Shift.id).where(*where)
+        .options(selectinload(Sale.payments), selectinload(Sale.cashier))
+        .order_by(Sale.created_at.desc(), Sale.seq.desc())
+        .limit(per_page).offset((page - 1) * per_page)))
+    return SalePage(sales=sales, page=page, pages=pages, count=count)
+
+
+def get_visible_sale(session: Session, *, booth: Booth, viewer: User, sale_id: str) -> Sale:
+    """A sale of this booth the viewer may see, else 404 (a cashier's view of another
+    shift's receipt answers as if it did not exist)."""
+    sale = counter.get_sale(session, booth=booth, sale_id=sale_id)
+    if not _sees_all(viewer, booth) and sale.shift.cashier_id != viewer.id:
+        raise NotFound(_("Không tìm thấy hóa đơn %(id)s.", id=sale_id), code="sale_not_found")
+    return sale
+
+
+def sale_detail(session: Session, *, booth: Booth, viewer: User, sale_id: str) -> SaleDetail:
+    """One receipt with its refunds, what is left refundable per product, and whether
+    the viewer may refund or void it now."""
+    sale = get_visible_sale(session, booth=booth, viewer=viewer, sale_id=sale_id)
+    if sale.kind != "sale":
+        return SaleDetail(sale=sale, refunds=[])
+    refunds = list(session.scalars(
+        select(Sale).where(Sale.refund_of_id == sale.id)
+        .options(selectinload(Sale.lines), selectinload(Sale.payments))
+        .order_by(Sale.created_at, Sale.seq)))
+    sold: dict[int, int] = defaultdict(int)
+    for line in sale.lines:
+        sold[line.product_id] += line.qty
+    refunded = {product_id: int(qty) for product_id, qty in session.execute(
+        select(SaleLine.product_id, func.sum(SaleLine.qty)).join(Sale)
+        .where(Sale.refund_of_id == sale.id, Sale.status == "completed")
+        .group_by(SaleLine.product_id))}
+    completed = sale.status == "completed"
+    left = {pid: qty - refunded.get(pid, 0) if completed else 0 for pid, qty in sold.items()}
+    manager = _sees_all(viewer, booth)
+    return SaleDetail(
+        sale=sale, refunds=refunds, sold=dict(sold), refunded=refunded, left=left,
+        can_refund=manager and completed and any(v > 0 for v in left.values()),
+        can_void=(manager and completed and sale.shift.status == "open"
+                  and not any(r.status == "completed" for r in refunds)))
+
+
+def refund_and_print(session: Session, *, booth: Booth, actor: User, sale_id: str,
+                     refund_id: str | None, lines: list[tuple[int, int]], reason: str,
+                     method: str | None) -> tuple[Sale, bool]:
+    """Refund part of a sale (``counter.refund_sale``) and queue the refund's receipt in
+    the same transaction; a replayed ``refund_id`` prints nothing again."""
+    original = counter.get_sale(session, booth=booth, sale_id=sale_id)
+    refund, created = counter.refund_sale(session, booth=booth, actor=actor,
+                                          original=original, refund_id=refund_id,
+                                          lines=lines, reason=reason, method=method)
+    if created:
+        queue.enqueue_receipt(session, sale=refund, by=actor)
+    return refund, created
+
+
+def void_sale_by_id(session: Session, *, booth: Booth, actor: User, sale_id: str,
+                    reason: str) -> Sale:
+    """``counter.void_sale`` for a sale named by id."""
+    sale = counter.get_sale(session, booth=booth, sale_id=sale_id)
+    return counter.void_sale(session, booth=booth, actor=actor, sale=sale, reason=reason)
+
+
+def reprint_sale(session: Session, *, booth: Booth, actor: User, sale_id: str,
+                 reason: str = "") -> Sale:
+    """Queue another copy of a receipt the actor may see; always audited as a reprint."""
+    sale = get_visible_sale(session, booth=booth, viewer=actor, sale_id=sale_id)
+    queue.enqueue_receipt(session, sale=sale, by=actor, reprint=True,
+                          reason=(reason or "").strip()[:300])
+    return sale

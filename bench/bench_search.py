@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -40,6 +37,7 @@ from pos.extensions import db  # noqa: E402
 from pos.models import User  # noqa: E402
 from pos.services import create_token  # noqa: E402
 from pos.textfold import fold  # noqa: E402
+from tests.postgres import temporary_database  # noqa: E402
 
 CASHIER_LIMIT = 8  # SEARCH_LIMIT of pos/static/pos/cashier.js
 VARIANTS = [
@@ -151,22 +149,6 @@ def bench(label: str, database_url: str, *, total: int, runs: int) -> float:
     return overall
 
 
-@contextmanager
-def fresh_postgres(server: str):
-    """A new database on ``server``, dropped afterwards (as the tests do)."""
-    import psycopg
-
-    name = f"ocop_bench_{uuid.uuid4().hex[:12]}"
-    plain = re.sub(r"^postgresql\+psycopg://", "postgresql://", server)
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield re.sub(r"/[^/?]*(\?|$)", f"/{name}\\1", plain, count=1)
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=20_000)
@@ -177,7 +159,7 @@ def main() -> None:
                        runs=args.runs)
     server = os.environ.get("OCOP_TEST_POSTGRES_URL")
     if server:
-        with fresh_postgres(server) as url:
+        with temporary_database(server, prefix="ocop_bench") as url:
             bench("PostgreSQL", url, total=args.products, runs=args.runs)
     else:
         print("\nPostgreSQL: skipped (set OCOP_TEST_POSTGRES_URL to include it)")

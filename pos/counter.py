@@ -543,6 +543,19 @@ def _insert_sale(session: Session, build) -> Sale | None:
         return None
 
 
+def _insert_or_replay(session: Session, build, *, sale_id: str, request_hash: str,
+                      kind: str) -> tuple[Sale, bool]:
+    """Insert the new sale or refund; when a concurrent copy of the same request won the
+    race, answer with the stored one instead: ``(sale, created)``."""
+    sale = _insert_sale(session, build)
+    if sale is not None:
+        return sale, True
+    existing = session.get(Sale, sale_id)
+    if existing is None:
+        raise Conflict(_("Không ghi được hóa đơn, vui lòng thử lại."), code="retry")
+    return _replay(existing, request_hash, kind), False
+
+
 def complete_sale(session: Session, *, booth: Booth, cashier: User, sale_id: str | None,
                   lines: list[LineInput], payments: list[PaymentInput],
                   discount: int | None = None, discount_percent: int | None = None,
@@ -680,13 +693,8 @@ def complete_sale(session: Session, *, booth: Booth, cashier: User, sale_id: str
         session.flush()
         return sale
 
-    sale = _insert_sale(session, build)
-    if sale is None:
-        existing = session.get(Sale, sale_id)
-        if existing is None:
-            raise Conflict(_("Không ghi được hóa đơn, vui lòng thử lại."), code="retry")
-        return _replay(existing, request_hash, "sale"), False
-    return sale, True
+    return _insert_or_replay(session, build, sale_id=sale_id, request_hash=request_hash,
+                             kind="sale")
 
 
 def get_sale(session: Session, *, booth: Booth, sale_id: str) -> Sale:
@@ -808,13 +816,8 @@ def refund_sale(session: Session, *, booth: Booth, actor: User, original: Sale,
         session.flush()
         return refund
 
-    refund = _insert_sale(session, build)
-    if refund is None:
-        existing = session.get(Sale, refund_id)
-        if existing is None:
-            raise Conflict(_("Không ghi được phiếu hoàn, vui lòng thử lại."), code="retry")
-        return _replay(existing, request_hash, "refund"), False
-    return refund, True
+    return _insert_or_replay(session, build, sale_id=refund_id, request_hash=request_hash,
+                             kind="refund")
 
 
 def void_sale(session: Session, *, booth: Booth, actor: User, sale: Sale, reason: str) -> Sale:

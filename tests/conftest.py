@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from contextlib import contextmanager
 
-import psycopg
 import pytest
 from sqlalchemy import select
 
 from pos import create_app
 from pos.config import Config
 from pos.extensions import db
+from tests.postgres import temporary_database
 
 FAST_HASH = "pbkdf2:sha256:1000"  # tests sign in often; production uses scrypt
 TEST_PASSWORD = "mat-khau-thu-9"
@@ -36,15 +35,8 @@ def fresh_postgres_database():
     server = postgres_server_url()
     if not server:
         pytest.skip("OCOP_TEST_POSTGRES_URL not set")
-    name = f"ocop_test_{uuid.uuid4().hex[:12]}"
-    plain = re.sub(r"^postgresql\+psycopg://", "postgresql://", server)
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield re.sub(r"/[^/?]*(\?|$)", f"/{name}\\1", plain, count=1)
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with temporary_database(server) as url:
+        yield url
 
 
 def build_app(tmp_path, *, role: str = "booth", booth: str = "COOP-01",

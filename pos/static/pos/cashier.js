@@ -66,7 +66,28 @@
     zreportPrint: $("zreport-print"), zreportPdf: $("zreport-pdf")
   };
 
-  var METHOD_LABELS = { cash: "Tiền mặt", transfer: "Chuyển khoản", card: "Thẻ" };
+  // ---------------------------------------------------------------- messages
+
+  // The page renders every message this script shows, already translated, as JSON
+  // (pos/templates/pos/cashier.html, #i18n): Vietnamese source, English with ?lang=en.
+  var MESSAGES = (function () {
+    var node = document.getElementById("i18n");
+    try { return (node && JSON.parse(node.textContent)) || {}; } catch (e) { return {}; }
+  })();
+
+  /** t("removed", {name: "Mật ong"}): the page's message, with %(name)s placeholders filled. */
+  function t(key, vars) {
+    var text = Object.prototype.hasOwnProperty.call(MESSAGES, key) ? String(MESSAGES[key]) : key;
+    if (!vars) return text;
+    return text.replace(/%\((\w+)\)s/g, function (m, name) {
+      return Object.prototype.hasOwnProperty.call(vars, name) ? String(vars[name]) : m;
+    });
+  }
+
+  // Dates and times in the page's language; the clock is always the booth's (below).
+  var LOCALE = /^en\b/i.test(document.documentElement.lang || "") ? "en-GB" : "vi-VN";
+
+  var METHOD_LABELS = { cash: t("m_cash"), transfer: t("m_transfer"), card: t("m_card") };
 
   // ---------------------------------------------------------------- money
 
@@ -103,7 +124,7 @@
     var d = parseTime(iso);
     if (!d) return "";
     var opts = Object.assign({}, options || { hour: "2-digit", minute: "2-digit" }, { timeZone: TIME_ZONE });
-    try { return d.toLocaleString("vi-VN", opts); } catch (e) { return d.toISOString(); }
+    try { return d.toLocaleString(LOCALE, opts); } catch (e) { return d.toISOString(); }
   }
 
   var DATE_TIME = { hour: "2-digit", minute: "2-digit", day: "2-digit", month: "2-digit", year: "numeric" };
@@ -112,7 +133,7 @@
     var d = parseTime(iso);
     if (!d) return false;
     var day = { day: "2-digit", month: "2-digit", year: "numeric", timeZone: TIME_ZONE };
-    return d.toLocaleDateString("vi-VN", day) === new Date().toLocaleDateString("vi-VN", day);
+    return d.toLocaleDateString(LOCALE, day) === new Date().toLocaleDateString(LOCALE, day);
   }
 
   /** What cashiers type: "200000", "200.000", "200k", "1,5tr". Null when it is not money. */
@@ -191,11 +212,11 @@
   }
 
   function defaultMessage(status) {
-    if (status === 401) return "Phiên đăng nhập đã hết. Vui lòng đăng nhập lại.";
-    if (status === 403) return "Bạn không có quyền làm việc này.";
-    if (status === 404) return "Không tìm thấy.";
-    if (status >= 500) return "Lỗi máy chủ.";
-    return "Yêu cầu không hợp lệ (" + status + ").";
+    if (status === 401) return t("err_401");
+    if (status === 403) return t("err_403");
+    if (status === 404) return t("err_404");
+    if (status >= 500) return t("err_500");
+    return t("err_bad_request", { status: status });
   }
 
   function api(method, path, body, options) {
@@ -222,11 +243,11 @@
         }
         return data;
       }, function () {
-        throw new ApiError(0, "network", "Mất kết nối tới máy chủ.");
+        throw new ApiError(0, "network", t("err_network"));
       });
     }, function (e) {
       if (e && e.name === "AbortError") throw e;
-      throw new ApiError(0, "network", "Mất kết nối tới máy chủ.");
+      throw new ApiError(0, "network", t("err_network"));
     });
   }
 
@@ -343,7 +364,7 @@
 
   function setSelectedQty(qty) {
     var line = findLine(state.selected);
-    if (!line || state.pending) { fail("Chọn một dòng trước khi nhập số lượng."); return; }
+    if (!line || state.pending) { fail(t("select_line_first")); return; }
     line.qty = Math.max(1, Math.min(MAX_QTY, qty));
     renderCart(line.key);
   }
@@ -356,7 +377,7 @@
     var next = state.lines[Math.min(i, state.lines.length - 1)];
     state.selected = next ? next.key : null;
     renderCart();
-    setStatus("Đã bỏ " + removed.name + ".", "info");
+    setStatus(t("removed", { name: removed.name }), "info");
   }
 
   function moveSelection(step) {
@@ -377,11 +398,11 @@
       clearArmedUntil = 0;
       state = newState();
       renderCart();
-      setStatus("Đã xóa đơn.", "info");
+      setStatus(t("cleared"), "info");
       return;
     }
     clearArmedUntil = now + 3000;
-    setStatus("Nhấn F8 (hoặc Xóa đơn) lần nữa để xóa cả đơn.", "warn");
+    setStatus(t("clear_confirm"), "warn");
   }
 
   function cell(text, className) {
@@ -409,7 +430,7 @@
       if (line.key === state.selected) { tr.classList.add("is-selected"); tr.setAttribute("aria-selected", "true"); }
       if (line.on_hand !== null && line.qty > line.on_hand) {
         tr.classList.add("is-short");
-        tr.title = "Tồn kho tại điểm bán chỉ còn " + line.on_hand;
+        tr.title = t("short_stock", { n: line.on_hand });
       }
       if (line.key === flashKey) tr.classList.add("is-flash");
       tr.appendChild(cell(String(i + 1), "col-no"));
@@ -419,23 +440,23 @@
       strong.textContent = line.name;
       name.appendChild(strong);
       var meta = document.createElement("small");
-      meta.textContent = [line.code, line.barcode ? "giá theo tem " + line.barcode : "",
-                          line.on_hand !== null && line.qty > line.on_hand ? "tồn " + line.on_hand : ""]
+      meta.textContent = [line.code, line.barcode ? t("label_price", { code: line.barcode }) : "",
+                          line.on_hand !== null && line.qty > line.on_hand ? t("stock_left", { n: line.on_hand }) : ""]
         .filter(Boolean).join(" · ");
       name.appendChild(meta);
       tr.appendChild(name);
       var qty = cell(undefined, "col-qty");
-      qty.appendChild(button("−", "dec", "Giảm số lượng"));
+      qty.appendChild(button("−", "dec", t("dec_qty")));
       var q = document.createElement("span");
       q.className = "qty";
       q.textContent = String(line.qty);
       qty.appendChild(q);
-      qty.appendChild(button("+", "inc", "Tăng số lượng"));
+      qty.appendChild(button("+", "inc", t("inc_qty")));
       tr.appendChild(qty);
       tr.appendChild(cell(formatVnd(line.unit_price), "col-money money"));
       tr.appendChild(cell(formatVnd(line.unit_price * line.qty), "col-money money line-amount"));
       var rm = cell(undefined, "col-remove");
-      rm.appendChild(button("✕", "remove", "Xóa dòng " + line.name));
+      rm.appendChild(button("✕", "remove", t("remove_line", { name: line.name })));
       tr.appendChild(rm);
       return tr;
     });
@@ -444,7 +465,7 @@
     var count = state.lines.reduce(function (s, l) { return s + l.qty; }, 0);
     ui.cartEmpty.hidden = state.lines.length > 0;
     ui.total.textContent = formatVnd(cartTotal());
-    ui.itemCount.textContent = count ? "(" + count + " món)" : "";
+    ui.itemCount.textContent = count ? t("item_count", { n: count }) : "";
     ui.pay.disabled = !state.lines.length || state.pending;
     ui.clearCart.disabled = !state.lines.length || state.pending;
     root.classList.toggle("is-locked", !!state.pending);
@@ -504,7 +525,7 @@
 
   function handleScan(scan) {
     if (state.pending) {
-      fail("Đang lưu đơn trước — chờ lưu xong rồi quét lại.");
+      fail(t("busy_scan"));
       return Promise.resolve();
     }
     hideSaleDone();
@@ -520,7 +541,7 @@
     }
     return api("GET", "/products/by-barcode/" + encodeURIComponent(scan.code)).then(function (data) {
       var product = (data && data.product) || data;
-      if (!product || product.id === undefined) throw new ApiError(500, "bad_response", "Máy chủ trả lời không đúng dạng.");
+      if (!product || product.id === undefined) throw new ApiError(500, "bad_response", t("bad_response"));
       // inventory/api.py reports its decoding of the code as "scanned".
       addProduct(product, { qty: scan.qty, scanned: scan.code, scan: product.scanned || product.scan });
     }, function (err) {
@@ -530,10 +551,10 @@
         ui.search.value = scan.code;
         ui.search.focus();
         runSearch(scan.code);
-        setStatus("Không có mã “" + scan.code + "”, đang tìm theo tên.", "info");
+        setStatus(t("no_code_search", { code: scan.code }), "info");
         return;
       }
-      if (err.code === "unknown_barcode") fail("Không có hàng với mã vạch " + scan.code + ".");
+      if (err.code === "unknown_barcode") fail(t("unknown_barcode", { code: scan.code }));
       else fail(err.message);
     });
   }
@@ -701,9 +722,9 @@
       return;
     }
     if (dialogOpen || e.ctrlKey || e.altKey || e.metaKey) return;
-    var t = e.target;
-    var onEmptyScan = t === ui.scan && ui.scan.value === "";
-    if (!onEmptyScan && isEditable(t)) return;
+    var target = e.target;
+    var onEmptyScan = target === ui.scan && ui.scan.value === "";
+    if (!onEmptyScan && isEditable(target)) return;
     if (key === "+" || key === "-") {
       e.preventDefault(); // keep the character out of the scan field
       var step = key === "+" ? 1 : -1;
@@ -811,14 +832,14 @@
       price.textContent = formatVnd(p.price);
       var meta = document.createElement("small");
       meta.textContent = [p.code, p.producer && p.producer.name,
-                          typeof p.on_hand === "number" ? "còn " + p.on_hand : ""].filter(Boolean).join(" · ");
+                          typeof p.on_hand === "number" ? t("search_left", { n: p.on_hand }) : ""].filter(Boolean).join(" · ");
       li.append(name, price, meta);
       return li;
     });
     if (message || !items.length) {
       var li = document.createElement("li");
       li.className = "result-empty";
-      li.textContent = message || "Không tìm thấy hàng phù hợp.";
+      li.textContent = message || t("search_none");
       items.push(li);
     }
     ui.results.replaceChildren.apply(ui.results, items);
@@ -858,7 +879,7 @@
     if (!product) return;
     ui.search.value = "";
     closeResults();
-    if (state.pending) { fail("Đang lưu đơn trước — chờ lưu xong."); return; }
+    if (state.pending) { fail(t("busy_pick")); return; }
     hideSaleDone();
     addProduct(product, { qty: 1 });
     focusScan();
@@ -923,14 +944,14 @@
 
   /** "Ca mở lúc 08:15 · quỹ đầu ca 500.000 ₫": the time and the float, never the shift's UUID. */
   function shiftLabel(shift) {
-    var label = "Ca";
+    var label;
     if (parseTime(shift.opened_at)) {
-      label += " mở lúc " + formatTime(shift.opened_at)
-        + (isToday(shift.opened_at) ? "" : " " + formatTime(shift.opened_at, { day: "2-digit", month: "2-digit" }));
+      label = t("shift_opened_at", { time: formatTime(shift.opened_at)
+        + (isToday(shift.opened_at) ? "" : " " + formatTime(shift.opened_at, { day: "2-digit", month: "2-digit" })) });
     } else {
-      label += " đang mở";
+      label = t("shift_open");
     }
-    if (typeof shift.opening_float === "number") label += " · quỹ đầu ca " + formatVnd(shift.opening_float);
+    if (typeof shift.opening_float === "number") label += " · " + t("shift_float", { amount: formatVnd(shift.opening_float) });
     return label;
   }
 
@@ -938,13 +959,13 @@
     if (currentShift) {
       ui.shiftInfo.textContent = shiftLabel(currentShift);
       ui.shiftInfo.title = parseTime(currentShift.opened_at)
-        ? "Mở ca lúc " + formatTime(currentShift.opened_at, DATE_TIME)
-          + (currentShift.cashier ? " · thu ngân " + currentShift.cashier : "")
+        ? t("shift_title", { time: formatTime(currentShift.opened_at, DATE_TIME) })
+          + (currentShift.cashier ? " · " + t("cashier_is", { name: currentShift.cashier }) : "")
         : "";
       ui.shiftInfo.classList.remove("is-warn");
     } else if (currentShift === null) {
-      ui.shiftInfo.textContent = "Chưa mở ca";
-      ui.shiftInfo.title = "Bấm để mở ca";
+      ui.shiftInfo.textContent = t("no_shift");
+      ui.shiftInfo.title = t("click_to_open");
       ui.shiftInfo.classList.add("is-warn");
     } else {
       ui.shiftInfo.textContent = "";
@@ -965,7 +986,7 @@
       renderShift();
       if (!currentShift) openShiftDialog();
     }, function (err) {
-      setStatus("Không kiểm tra được ca bán hàng: " + err.message, "warn");
+      setStatus(t("shift_check_failed", { error: err.message }), "warn");
     });
   }
 
@@ -983,7 +1004,7 @@
     var text = ui.openingFloat.value.trim();
     var amount = text ? parseMoney(text) : 0;
     if (amount === null || amount < 0) {
-      ui.openShiftError.textContent = "Số tiền đầu ca không hợp lệ.";
+      ui.openShiftError.textContent = t("bad_float");
       ui.openingFloat.focus();
       return;
     }
@@ -994,7 +1015,7 @@
       var next = afterShiftOpened; // read first: closing the dialog forgets it
       afterShiftOpened = null;
       ui.shiftDialog.close();
-      setStatus("Đã mở ca với " + formatVnd(amount) + " tiền đầu ca.", "ok");
+      setStatus(t("shift_opened", { amount: formatVnd(amount) }), "ok");
       if (next) next();
     }, function (err) {
       ui.openShiftError.textContent = err.message;
@@ -1033,35 +1054,38 @@
   }
 
   function printerLabel(s, failed) {
-    if (s.state === "none") return "chưa cấu hình";
-    if (s.state === "error") return "lỗi (" + failed.length + ")";
-    if (s.state === "busy") return "đang in (" + (s.pending || 0) + ")";
-    if (s.state === "ok") return "sẵn sàng";
-    return "không rõ";
+    if (s.state === "none") return t("pr_none");
+    if (s.state === "error") return t("pr_error", { n: failed.length });
+    if (s.state === "busy") return t("pr_busy", { n: s.pending || 0 });
+    if (s.state === "ok") return t("pr_ok");
+    return t("pr_unknown");
   }
 
   function jobTitle(job) {
-    if (job.kind === "zreport") return "Báo cáo cuối ca";
-    return (job.reprint ? "In lại hoá đơn " : "Hoá đơn ") + (job.number || "");
+    if (job.kind === "zreport") return t("job_zreport");
+    return t(job.reprint ? "job_reprint" : "job_receipt", { number: job.number || "" });
   }
 
   function renderPrinter() {
     var s = printerStatus || { state: "unknown", failed: [], pending: 0 };
     var failed = Array.isArray(s.failed) ? s.failed : [];
     var state = ["none", "ok", "busy", "error"].indexOf(s.state) === -1 ? "unknown" : s.state;
-    ui.printerState.textContent = "Máy in: " + printerLabel(s, failed);
+    ui.printerState.textContent = t("printer", { state: printerLabel(s, failed) });
     ui.printerState.dataset.state = state;
     ui.printerState.className = "pos-printer-state is-" + state;
 
     var name = s.printer ? s.printer.charAt(0).toUpperCase() + s.printer.slice(1) : "";
-    if (name && s.paper_mm) name += " · giấy " + s.paper_mm + " mm";
+    if (name && s.paper_mm) name += " · " + t("paper", { mm: s.paper_mm });
     ui.printerName.textContent = name;
     var summary;
-    if (state === "unknown") summary = "Không lấy được tình trạng máy in" + (s.error ? ": " + s.error : ".");
-    else if (state === "none") summary = "Chưa cấu hình máy in hoá đơn (OCOP_PRINTER). Đơn hàng vẫn được lưu bình thường.";
-    else if (failed.length) summary = failed.length + " lệnh in bị lỗi" + (s.pending ? ", " + s.pending + " lệnh đang chờ in." : ".");
-    else if (s.pending) summary = s.pending + " lệnh đang chờ in.";
-    else summary = "Máy in sẵn sàng, không có lệnh nào bị lỗi.";
+    if (state === "unknown") summary = s.error ? t("pr_status_error", { error: s.error }) : t("pr_status_failed");
+    else if (state === "none") summary = t("pr_none_summary");
+    else if (failed.length) {
+      summary = s.pending ? t("pr_failed_pending", { failed: failed.length, pending: s.pending })
+                          : t("pr_failed", { failed: failed.length });
+    }
+    else if (s.pending) summary = t("pr_pending", { n: s.pending });
+    else summary = t("pr_ready");
     ui.printerSummary.textContent = summary;
 
     var items = failed.map(function (job) {
@@ -1071,16 +1095,16 @@
       title.textContent = jobTitle(job);
       var error = document.createElement("span");
       error.className = "pos-printer-error";
-      error.textContent = job.last_error || "Không rõ lỗi.";
+      error.textContent = job.last_error || t("job_unknown_error");
       var meta = document.createElement("small");
-      meta.textContent = "Đã thử " + (job.attempts || 0) + " lần"
-        + (job.created_at ? " · tạo lúc " + formatTime(job.created_at, DATE_TIME) : "");
+      meta.textContent = t("job_attempts", { n: job.attempts || 0 })
+        + (job.created_at ? " · " + t("job_created", { time: formatTime(job.created_at, DATE_TIME) }) : "");
       var retry = document.createElement("button");
       retry.type = "button";
       retry.className = "pos-secondary";
       retry.dataset.retryJob = job.id;
-      retry.textContent = "In lại";
-      retry.setAttribute("aria-label", "In lại " + jobTitle(job));
+      retry.textContent = t("retry");
+      retry.setAttribute("aria-label", t("retry_label", { job: jobTitle(job) }));
       var text = document.createElement("div");
       text.append(title, error, meta);
       li.append(text, retry);
@@ -1108,16 +1132,16 @@
 
   ui.printerState.addEventListener("click", function (e) { togglePrinterPanel(undefined, e.detail === 0); });
   ui.printerPanel.addEventListener("click", function (e) {
-    var t = e.target.closest("button");
-    if (!t) return;
-    if (t.hasAttribute("data-printer-close")) { togglePrinterPanel(false); return; }
-    var id = t.dataset.retryJob;
+    var target = e.target.closest("button");
+    if (!target) return;
+    if (target.hasAttribute("data-printer-close")) { togglePrinterPanel(false); return; }
+    var id = target.dataset.retryJob;
     if (!id) return;
-    t.disabled = true;
+    target.disabled = true;
     api("POST", "/print-jobs/" + encodeURIComponent(id) + "/retry", {}).then(function (job) {
-      setStatus("Đã gửi lại lệnh in " + jobTitle(job || {}).trim() + ".", "ok");
+      setStatus(t("job_resent", { job: jobTitle(job || {}).trim() }), "ok");
     }, function (err) {
-      fail("Không in lại được: " + err.message);
+      fail(t("reprint_failed", { error: err.message }));
     }).then(loadPrinter);
   });
   document.addEventListener("keydown", function (e) {
@@ -1129,7 +1153,7 @@
 
   function openCashMove() {
     if (anyDialogOpen() || state.pending) return;
-    if (!currentShift) { openShiftDialog("Cần mở ca trước khi thu/chi tiền két."); return; }
+    if (!currentShift) { openShiftDialog(t("cash_needs_shift")); return; }
     ui.cashMoveKind.value = "in";
     ui.cashMoveAmount.value = "";
     ui.cashMovePreview.textContent = "";
@@ -1145,12 +1169,12 @@
     var amount = parseMoney(ui.cashMoveAmount.value);
     var reason = ui.cashMoveReason.value.trim();
     if (amount === null || amount <= 0) {
-      ui.cashMoveError.textContent = "Số tiền không hợp lệ.";
+      ui.cashMoveError.textContent = t("bad_amount");
       ui.cashMoveAmount.focus();
       return;
     }
     if (!reason) {
-      ui.cashMoveError.textContent = "Cần ghi lý do thu/chi.";
+      ui.cashMoveError.textContent = t("reason_required");
       ui.cashMoveReason.focus();
       return;
     }
@@ -1160,11 +1184,10 @@
     api("POST", "/shifts/" + encodeURIComponent(shiftId) + "/cash",
         { kind: kind, amount: amount, reason: reason }).then(function () {
       ui.cashMove.close();
-      setStatus("Đã ghi nhận " + (kind === "in" ? "nộp vào két " : "rút khỏi két ") + formatVnd(amount)
-                + " (" + reason + ").", "ok");
+      setStatus(t(kind === "in" ? "cash_in_done" : "cash_out_done", { amount: formatVnd(amount), reason: reason }), "ok");
     }, function (err) {
       ui.cashMoveError.textContent = err.retryable
-        ? err.message + " Kiểm tra kết nối; nếu thử lại, xem báo cáo ca để chắc không ghi hai lần."
+        ? err.message + " " + t("cash_uncertain")
         : err.message;
       if (err.code === "shift_closed") { currentShift = null; renderShift(); }
     }).then(function () { ui.cashMoveConfirm.disabled = false; });
@@ -1230,8 +1253,8 @@
 
   function openCloseShift() {
     if (anyDialogOpen()) return;
-    if (!currentShift) { setStatus("Chưa có ca đang mở.", "warn"); return; }
-    if (state.pending) { fail("Đơn trước đang được lưu — chờ lưu xong rồi đóng ca."); return; }
+    if (!currentShift) { setStatus(t("no_open_shift"), "warn"); return; }
+    if (state.pending) { fail(t("close_busy")); return; }
     togglePrinterPanel(false);
     if (closing.shiftId !== currentShift.id || closing.closed) {
       // A new count for a new shift; reopening the same shift keeps what was counted.
@@ -1248,7 +1271,7 @@
     ui.closeConfirm.disabled = false;
     ui.closeShiftInfo.textContent = shiftLabel(currentShift) + ".";
     closeMessage(state.lines.length
-      ? "Đơn đang làm dở (" + state.lines.length + " dòng) chưa thanh toán: đơn được giữ lại cho ca sau." : "",
+      ? t("held_cart", { n: state.lines.length }) : "",
       "warn");
     renderCount();
     ui.closeDialog.showModal();
@@ -1260,7 +1283,7 @@
     if (closing.submitting || closing.closed || !closing.shiftId) return;
     var count = readCount();
     if (count.bad) {
-      closeMessage("Số tờ phải là số nguyên không âm.");
+      closeMessage(t("bad_count"));
       count.bad.focus();
       count.bad.select();
       return;
@@ -1272,12 +1295,12 @@
       var username = ui.approverUsername.value.trim();
       var password = ui.approverPassword.value;
       if (!username || !password) {
-        closeMessage("Cần tên đăng nhập và mật khẩu của quản lý để duyệt chênh lệch.");
+        closeMessage(t("need_manager"));
         (username ? ui.approverPassword : ui.approverUsername).focus();
         return;
       }
       if (!note) {
-        closeMessage("Chênh lệch lớn: cần ghi chú giải thích.");
+        closeMessage(t("need_note"));
         ui.closeNote.focus();
         return;
       }
@@ -1285,7 +1308,7 @@
     }
     closing.submitting = true;
     ui.closeConfirm.disabled = true;
-    closeMessage("Đang đóng ca…", "info");
+    closeMessage(t("closing"), "info");
     var shiftId = closing.shiftId;
     api("POST", "/shifts/" + encodeURIComponent(shiftId) + "/close", body).then(function (report) {
       showZReport(shiftId, report || {});
@@ -1300,7 +1323,7 @@
   function onCloseError(shiftId, err) {
     if (err.code === "needs_manager") {
       showApproval(true);
-      closeMessage(err.message + " Quản lý nhập tài khoản, ghi chú lý do rồi bấm “Đóng ca”.");
+      closeMessage(err.message + " " + t("manager_hint"));
       (ui.approverUsername.value.trim() ? ui.approverPassword : ui.approverUsername).focus();
     } else if (err.field === "note") {
       showApproval(!ui.closeApproval.hidden);
@@ -1320,7 +1343,7 @@
         showZReport(shiftId, report || {});
       }, function (e2) { closeMessage(err.message + " " + e2.message); });
     } else if (err.retryable) {
-      closeMessage(err.message + " Chưa chắc ca đã đóng: bấm “Đóng ca” lần nữa để thử lại.");
+      closeMessage(err.message + " " + t("close_uncertain"));
     } else {
       closeMessage(err.message);
     }
@@ -1343,7 +1366,7 @@
       var tr = el("tr", r.className || "");
       if (r.id) tr.id = r.id;
       tr.appendChild(el("th", "", r.label));
-      if (r.count !== undefined) tr.appendChild(el("td", "zreport-count", r.count + " đơn"));
+      if (r.count !== undefined) tr.appendChild(el("td", "zreport-count", t("z_count", { n: r.count })));
       var td = el("td", "money", r.text !== undefined ? r.text : formatVnd(r.amount));
       if (r.count === undefined && rows.some(function (x) { return x.count !== undefined; })) td.colSpan = 2;
       tr.appendChild(td);
@@ -1353,34 +1376,34 @@
     return section;
   }
 
-  function tally(t) { return t || { count: 0, amount: 0 }; }
+  function tally(x) { return x || { count: 0, amount: 0 }; }
 
   function renderZReport(r) {
     var body = ui.zreportBody;
     var head = el("div", "zreport-head");
-    head.appendChild(el("h3", "", "Báo cáo cuối ca (Z)"));
-    var meta = [r.booth ? "Quầy " + r.booth : "", r.cashier ? "thu ngân " + r.cashier : "",
-                r.opened_at ? "mở lúc " + formatTime(r.opened_at, DATE_TIME) : "",
-                r.closed_at ? "đóng lúc " + formatTime(r.closed_at, DATE_TIME) : ""].filter(Boolean).join(" · ");
+    head.appendChild(el("h3", "", t("z_title")));
+    var meta = [r.booth ? t("z_booth", { booth: r.booth }) : "", r.cashier ? t("cashier_is", { name: r.cashier }) : "",
+                r.opened_at ? t("z_opened", { time: formatTime(r.opened_at, DATE_TIME) }) : "",
+                r.closed_at ? t("z_closed", { time: formatTime(r.closed_at, DATE_TIME) }) : ""].filter(Boolean).join(" · ");
     head.appendChild(el("p", "pay-muted", meta));
 
     var byMethod = r.totals_by_method || {};
-    var takings = moneyTable("Doanh thu theo hình thức", [
-      { label: "Tiền mặt", amount: byMethod.cash || 0, id: "zreport-cash" },
-      { label: "Chuyển khoản", amount: byMethod.transfer || 0, id: "zreport-transfer" },
-      { label: "Thẻ", amount: byMethod.card || 0, id: "zreport-card" },
-      { label: "Doanh thu thuần", amount: r.net_total || 0, className: "is-total", id: "zreport-net" }
+    var takings = moneyTable(t("z_by_method"), [
+      { label: METHOD_LABELS.cash, amount: byMethod.cash || 0, id: "zreport-cash" },
+      { label: METHOD_LABELS.transfer, amount: byMethod.transfer || 0, id: "zreport-transfer" },
+      { label: METHOD_LABELS.card, amount: byMethod.card || 0, id: "zreport-card" },
+      { label: t("z_net"), amount: r.net_total || 0, className: "is-total", id: "zreport-net" }
     ]);
 
     var vat = el("section", "zreport-section");
-    vat.appendChild(el("h4", "", "Thuế GTGT theo thuế suất"));
+    vat.appendChild(el("h4", "", t("z_vat")));
     var rates = Object.keys(r.vat_by_rate || {}).sort(function (a, b) { return Number(a) - Number(b); });
     if (!rates.length) {
-      vat.appendChild(el("p", "pay-muted", "Không có doanh thu chịu thuế."));
+      vat.appendChild(el("p", "pay-muted", t("z_no_vat")));
     } else {
       var vt = el("table", "zreport-table zreport-vat");
       var hr = el("tr");
-      ["Thuế suất", "Doanh thu", "Tiền thuế", "Chưa thuế"].forEach(function (h) { hr.appendChild(el("th", "", h)); });
+      [t("z_rate"), t("z_gross"), t("z_vat_amount"), t("z_before_vat")].forEach(function (h) { hr.appendChild(el("th", "", h)); });
       vt.appendChild(hr);
       rates.forEach(function (rate) {
         var row = r.vat_by_rate[rate] || {};
@@ -1396,21 +1419,21 @@
     }
 
     var sales = tally(r.sales), discounts = tally(r.discounts), refunds = tally(r.refunds), voids = tally(r.voids);
-    var counts = moneyTable("Đơn hàng", [
-      { label: "Bán hàng", count: sales.count, amount: sales.amount, id: "zreport-sales" },
-      { label: "Giảm giá", count: discounts.count, amount: discounts.amount, id: "zreport-discounts" },
-      { label: "Trả hàng", count: refunds.count, amount: refunds.amount, id: "zreport-refunds" },
-      { label: "Huỷ đơn", count: voids.count, amount: voids.amount, id: "zreport-voids" }
+    var counts = moneyTable(t("z_orders"), [
+      { label: t("z_sales"), count: sales.count, amount: sales.amount, id: "zreport-sales" },
+      { label: t("z_discounts"), count: discounts.count, amount: discounts.amount, id: "zreport-discounts" },
+      { label: t("z_refunds"), count: refunds.count, amount: refunds.amount, id: "zreport-refunds" },
+      { label: t("z_voids"), count: voids.count, amount: voids.amount, id: "zreport-voids" }
     ]);
 
-    var cash = moneyTable("Tiền mặt trong két", [
-      { label: "Quỹ đầu ca", amount: r.opening_float || 0 },
-      { label: "Thu tiền mặt bán hàng", amount: r.cash_sales || 0 },
-      { label: "Nộp vào két", amount: r.cash_in || 0 },
-      { label: "Rút khỏi két", text: formatSigned(-(r.cash_out || 0)) },
-      { label: "Hoàn tiền mặt", text: formatSigned(-(r.cash_refunds || 0)) },
-      { label: "Phải có trong két", amount: r.expected_cash || 0, className: "is-total", id: "zreport-expected" },
-      { label: "Đếm được", amount: r.counted_cash || 0, className: "is-total", id: "zreport-counted" }
+    var cash = moneyTable(t("z_cash"), [
+      { label: t("z_float"), amount: r.opening_float || 0 },
+      { label: t("z_cash_sales"), amount: r.cash_sales || 0 },
+      { label: t("z_cash_in"), amount: r.cash_in || 0 },
+      { label: t("z_cash_out"), text: formatSigned(-(r.cash_out || 0)) },
+      { label: t("z_cash_refunds"), text: formatSigned(-(r.cash_refunds || 0)) },
+      { label: t("z_expected"), amount: r.expected_cash || 0, className: "is-total", id: "zreport-expected" },
+      { label: t("z_counted"), amount: r.counted_cash || 0, className: "is-total", id: "zreport-counted" }
     ]);
 
     var grid = el("div", "zreport-grid");
@@ -1418,19 +1441,19 @@
 
     var diff = Number(r.difference) || 0;
     var diffBox = el("div", "zreport-diff " + (diff < 0 ? "is-short" : diff > 0 ? "is-over" : "is-even"));
-    diffBox.appendChild(el("span", "", diff < 0 ? "Chênh lệch (thiếu)" : diff > 0 ? "Chênh lệch (thừa)" : "Chênh lệch (khớp)"));
+    diffBox.appendChild(el("span", "", t(diff < 0 ? "z_short" : diff > 0 ? "z_over" : "z_even")));
     var diffValue = el("strong", "money", formatSigned(diff));
     diffValue.id = "zreport-difference";
     diffBox.appendChild(diffValue);
 
     var footer = el("p", "pay-muted");
-    footer.textContent = [r.approved_by ? "Quản lý duyệt: " + r.approved_by : "",
-                          r.note ? "Ghi chú: " + r.note : ""].filter(Boolean).join(" · ");
+    footer.textContent = [r.approved_by ? t("z_approved", { name: r.approved_by }) : "",
+                          r.note ? t("z_note", { note: r.note }) : ""].filter(Boolean).join(" · ");
     body.replaceChildren(head, diffBox, grid, footer);
   }
 
   function showZReport(shiftId, report) {
-    ui.closeTitle.textContent = "Ca đã đóng";
+    ui.closeTitle.textContent = t("shift_closed_title");
     closing.closed = true;
     closing.report = report;
     closing.shiftId = shiftId;
@@ -1445,7 +1468,7 @@
     ui.zreport.hidden = false;
     ui.zreportPrint.disabled = false;
     ui.zreportPrint.focus();
-    setStatus("Đã đóng ca. Mở ca mới trước đơn hàng tiếp theo.", "ok");
+    setStatus(t("shift_closed"), "ok");
   }
 
   function zreportNote(text, kind) {
@@ -1456,14 +1479,14 @@
   ui.zreportPrint.addEventListener("click", function () {
     if (!closing.shiftId) return;
     if (printerStatus && printerStatus.state === "none") {
-      zreportNote("Chưa cấu hình máy in hoá đơn: bấm “Xem PDF” để in từ máy tính.", "warn");
+      zreportNote(t("z_no_printer"), "warn");
       return;
     }
     ui.zreportPrint.disabled = true;
     api("POST", "/shifts/" + encodeURIComponent(closing.shiftId) + "/print", {}).then(function () {
-      zreportNote("Đã gửi báo cáo ca tới máy in.", "ok");
+      zreportNote(t("z_sent"), "ok");
     }, function (err) {
-      zreportNote("Không gửi được lệnh in: " + err.message, "error");
+      zreportNote(t("z_send_failed", { error: err.message }), "error");
     }).then(function () {
       ui.zreportPrint.disabled = false;
       loadPrinter();
@@ -1489,21 +1512,21 @@
   // Enter walks down the count (500.000 → … → 500 → note), then closes the shift.
   ui.closeDialog.addEventListener("keydown", function (e) {
     if (e.key !== "Enter" || e.isComposing || e.defaultPrevented || ui.closeCount.hidden) return;
-    var t = e.target;
-    var i = denomInputs.indexOf(t);
+    var target = e.target;
+    var i = denomInputs.indexOf(target);
     if (i !== -1) {
       e.preventDefault();
       var next = denomInputs[i + 1] || ui.closeNote;
       next.focus();
       if (next.select) next.select();
-    } else if (t === ui.closeNote) {
+    } else if (target === ui.closeNote) {
       e.preventDefault();
       if (!ui.closeApproval.hidden && !ui.approverUsername.value.trim()) ui.approverUsername.focus();
       else submitClose();
-    } else if (t === ui.approverUsername) {
+    } else if (target === ui.approverUsername) {
       e.preventDefault();
       ui.approverPassword.focus();
-    } else if (t === ui.approverPassword) {
+    } else if (target === ui.approverPassword) {
       e.preventDefault();
       submitClose();
     }
@@ -1571,7 +1594,7 @@
     if (!state.lines.length || state.pending || anyDialogOpen()) return;
     if (currentShift === null) {
       afterShiftOpened = openPayment;
-      openShiftDialog("Cần mở ca trước khi thu tiền.");
+      openShiftDialog(t("pay_needs_shift"));
       return;
     }
     payError("");
@@ -1616,7 +1639,7 @@
     var items = state.payments.map(function (p, i) {
       var li = document.createElement("li");
       var label = document.createElement("span");
-      label.textContent = METHOD_LABELS[p.method] + (p.method === "cash" ? " (khách đưa)" : "")
+      label.textContent = (p.method === "cash" ? t("cash_tendered") : METHOD_LABELS[p.method])
         + (p.reference ? " · " + p.reference : "");
       var amount = document.createElement("strong");
       amount.className = "money";
@@ -1625,12 +1648,12 @@
       rm.type = "button";
       rm.dataset.removePayment = String(i);
       rm.textContent = "✕";
-      rm.setAttribute("aria-label", "Bỏ khoản " + METHOD_LABELS[p.method]);
+      rm.setAttribute("aria-label", t("remove_payment", { method: METHOD_LABELS[p.method] }));
       li.append(label, amount, rm);
       return li;
     });
     ui.payments.replaceChildren.apply(ui.payments, items);
-    if (s.overpaidNonCash) payError("Chuyển khoản/thẻ nhiều hơn số phải trả: bỏ bớt một khoản.");
+    if (s.overpaidNonCash) payError(t("overpaid_remove"));
   }
 
   function addPayment(p) {
@@ -1642,9 +1665,9 @@
   }
 
   function addCash(amount) {
-    if (!(amount > 0)) { payError("Số tiền không hợp lệ."); return; }
+    if (!(amount > 0)) { payError(t("bad_amount")); return; }
     if (amount > MAX_TENDER && amount > 10 * paymentSummary().total) {
-      payError("Số tiền khách đưa quá lớn: " + formatVnd(amount) + ". Kiểm tra lại.");
+      payError(t("tender_too_big", { amount: formatVnd(amount) }));
       ui.tendered.select();
       return;
     }
@@ -1656,10 +1679,10 @@
 
   function addNonCash(kind, amount, reference) {
     var remaining = paymentSummary().remaining;
-    if (!(amount > 0)) { payError("Số tiền không hợp lệ."); return false; }
+    if (!(amount > 0)) { payError(t("bad_amount")); return false; }
     if (amount > remaining) {
-      payError(remaining ? "Chỉ còn thiếu " + formatVnd(remaining) + "; " + METHOD_LABELS[kind].toLowerCase()
-                           + " không trả lại tiền thừa." : "Đã đủ tiền.");
+      payError(remaining ? t(kind === "card" ? "no_change_card" : "no_change_transfer", { amount: formatVnd(remaining) })
+                         : t("paid_enough"));
       return false;
     }
     var p = { method: kind, amount: amount };
@@ -1671,28 +1694,28 @@
   function commitTendered() {
     var text = ui.tendered.value.trim();
     var amount = parseMoney(text);
-    if (amount === null) { payError("Số tiền không hợp lệ: " + text); return; }
+    if (amount === null) { payError(t("bad_amount_text", { text: text })); return; }
     addCash(amount);
   }
 
   ui.payDialog.addEventListener("click", function (e) {
-    var t = e.target.closest("button");
-    if (!t) return;
-    if (t.hasAttribute("data-close")) { ui.payDialog.close(); return; }
+    var target = e.target.closest("button");
+    if (!target) return;
+    if (target.hasAttribute("data-close")) { ui.payDialog.close(); return; }
     if (state.pending) return; // the sale is being saved: its payments are frozen
-    if (t.dataset.method) { selectMethod(t.dataset.method); return; }
-    if (t.dataset.tender) {
+    if (target.dataset.method) { selectMethod(target.dataset.method); return; }
+    if (target.dataset.tender) {
       var s = paymentSummary();
-      if (t.dataset.tender === "exact") {
-        if (!s.remaining) { payError("Đã đủ tiền."); ui.tendered.focus(); return; }
+      if (target.dataset.tender === "exact") {
+        if (!s.remaining) { payError(t("paid_enough")); ui.tendered.focus(); return; }
         addCash(s.remaining);
       } else {
-        addCash(Number(t.dataset.tender));
+        addCash(Number(target.dataset.tender));
       }
       return;
     }
-    if (t.dataset.removePayment !== undefined) {
-      state.payments.splice(Number(t.dataset.removePayment), 1);
+    if (target.dataset.removePayment !== undefined) {
+      state.payments.splice(Number(target.dataset.removePayment), 1);
       saveState();
       payError("");
       renderPayment();
@@ -1739,22 +1762,21 @@
     ui.vietqrRef.textContent = ref;
     var seq = ++qrSeq;
     if (!amount) { ui.vietqr.replaceChildren(); return; }
-    ui.vietqr.textContent = "Đang tạo mã QR…";
+    ui.vietqr.textContent = t("qr_making");
     api("GET", "/vietqr?amount=" + amount + "&ref=" + encodeURIComponent(ref)).then(function (data) {
       if (seq !== qrSeq) return;
       if (!data || !data.payload) {
-        ui.vietqr.textContent = "Chưa cấu hình tài khoản nhận chuyển khoản: xem tiền về trên ứng dụng ngân hàng rồi bấm “Đã nhận tiền”.";
+        ui.vietqr.textContent = t("qr_no_account");
         return;
       }
-      if (!window.OcopQR) throw new ApiError(0, "no_qr", "Không tải được bộ vẽ mã QR (qr.js).");
-      ui.vietqr.replaceChildren(window.OcopQR.toSvg(data.payload, { ecl: "M", title: "Mã VietQR " + formatVnd(amount) }));
+      if (!window.OcopQR) throw new ApiError(0, "no_qr", t("qr_no_lib"));
+      ui.vietqr.replaceChildren(window.OcopQR.toSvg(data.payload, { ecl: "M", title: t("qr_title", { amount: formatVnd(amount) }) }));
       ui.vietqr.dataset.payload = data.payload;
       var account = [data.bank_name || data.bin, data.account, data.account_name || data.name].filter(Boolean).join(" · ");
       ui.vietqrAccount.textContent = account;
     }).catch(function (err) {
       if (seq !== qrSeq) return;
-      ui.vietqr.textContent = "Không tạo được mã QR: " + err.message
-        + " Có thể chuyển khoản thủ công, kiểm tra tiền về rồi bấm “Đã nhận tiền”.";
+      ui.vietqr.textContent = t("qr_failed", { error: err.message });
     });
   }
   ui.transferAmount.addEventListener("input", function () {
@@ -1765,26 +1787,26 @@
   // Enter: commit what was typed; once the money covers the total, Enter finishes the sale.
   ui.payDialog.addEventListener("keydown", function (e) {
     if (e.key !== "Enter" || e.isComposing || e.defaultPrevented) return;
-    var t = e.target;
-    var hasValue = isEditable(t) && t.value.trim() !== "";
-    if (t === ui.tendered && hasValue) { e.preventDefault(); commitTendered(); return; }
-    if ((t === ui.cardAmount || t === ui.cardRef) && (hasValue || !paymentSummary().covered)) {
+    var target = e.target;
+    var hasValue = isEditable(target) && target.value.trim() !== "";
+    if (target === ui.tendered && hasValue) { e.preventDefault(); commitTendered(); return; }
+    if ((target === ui.cardAmount || target === ui.cardRef) && (hasValue || !paymentSummary().covered)) {
       e.preventDefault();
-      if (t === ui.cardRef || hasValue) addCard();
+      if (target === ui.cardRef || hasValue) addCard();
       return;
     }
-    if (t === ui.transferAmount && hasValue && !paymentSummary().covered) {
+    if (target === ui.transferAmount && hasValue && !paymentSummary().covered) {
       e.preventDefault();
       prepareTransfer();
       return;
     }
-    var ownAction = t.tagName === "BUTTON" && t !== ui.confirm
-      && (t.hasAttribute("data-close") || t.dataset.removePayment !== undefined);
+    var ownAction = target.tagName === "BUTTON" && target !== ui.confirm
+      && (target.hasAttribute("data-close") || target.dataset.removePayment !== undefined);
     if (ownAction) return; // Enter on "back" or "✕" does what the button says
     if (paymentSummary().covered) { e.preventDefault(); submitSale(); return; }
-    if (t.tagName === "BUTTON") return; // let Enter press the focused button
+    if (target.tagName === "BUTTON") return; // let Enter press the focused button
     e.preventDefault();
-    payError("Còn thiếu " + formatVnd(paymentSummary().remaining) + ".");
+    payError(t("remaining", { amount: formatVnd(paymentSummary().remaining) }));
   });
 
   ui.confirm.addEventListener("click", submitSale);
@@ -1798,8 +1820,8 @@
     setTimeout(function () { focusScan(true); }, 0);
   });
   ui.shiftDialog.addEventListener("click", function (e) {
-    var t = e.target.closest("button[data-close]");
-    if (t) ui.shiftDialog.close();
+    var target = e.target.closest("button[data-close]");
+    if (target) ui.shiftDialog.close();
   });
 
   // ---------------------------------------------------------------- submit
@@ -1809,8 +1831,8 @@
   function submitSale() {
     if (submitting || state.pending) return;
     var s = paymentSummary();
-    if (s.overpaidNonCash) { payError("Chuyển khoản/thẻ nhiều hơn số phải trả."); return; }
-    if (!s.covered) { payError("Còn thiếu " + formatVnd(s.remaining) + "."); return; }
+    if (s.overpaidNonCash) { payError(t("overpaid")); return; }
+    if (!s.covered) { payError(t("remaining", { amount: formatVnd(s.remaining) })); return; }
     // Freeze the request: every retry sends exactly the same body under the same id.
     state.request = { id: state.saleId, lines: linesForApi(), payments: paymentsForApi() };
     state.expectedChange = s.change;
@@ -1825,7 +1847,7 @@
     if (!state.pending || !state.request || submitting) return;
     submitting = true;
     ui.confirm.disabled = true;
-    setStatus("Đang lưu đơn…", "info");
+    setStatus(t("saving"), "info");
     api("POST", "/sales", state.request).then(function (sale) {
       submitting = false;
       onSaleDone(sale || {});
@@ -1836,9 +1858,8 @@
         saveState();
         var delay = RETRY_DELAYS[Math.min(state.attempts - 1, RETRY_DELAYS.length - 1)];
         if (ui.payDialog.open) ui.payDialog.close();
-        setStatus("Mất kết nối — đang thử lại (lần " + state.attempts + ", sau "
-                  + Math.round(delay / 1000) + " giây). Đơn vẫn được giữ.", "error",
-                  { id: "retry-now", label: "Thử lại ngay", run: attemptSubmit });
+        setStatus(t("retrying", { n: state.attempts, s: Math.round(delay / 1000) }), "error",
+                  { id: "retry-now", label: t("retry_now"), run: attemptSubmit });
         retryTimer = setTimeout(attemptSubmit, delay);
         return;
       }
@@ -1874,7 +1895,7 @@
     state = newState();
     renderCart();
     if (ui.payDialog.open) ui.payDialog.close();
-    setStatus("Đã lưu đơn " + (sale.number || "") + ". Tiền thừa: " + formatVnd(change) + ".", "ok");
+    setStatus(t("sale_saved", { number: sale.number || "", change: formatVnd(change) }), "ok");
     beep("ok");
     focusScan();
     // The receipt is queued with the sale: show it waiting now, and how it went shortly after.
@@ -1892,7 +1913,7 @@
     if (!id) return;
     api("POST", "/sales/" + encodeURIComponent(id) + "/print",
         { reason: "Thu ngân in lại từ màn hình bán hàng" }).then(function () {
-      setStatus("Đã gửi lệnh in lại hoá đơn.", "ok");
+      setStatus(t("reprint_sent"), "ok");
     }, function (err) { fail(err.message); }).then(loadPrinter);
   });
 
@@ -1906,13 +1927,13 @@
   loadShift();
   loadPrinter();
   if (state.pending && state.request) {
-    setStatus("Đang lưu lại đơn chưa xong từ lần trước…", "info");
+    setStatus(t("resuming"), "info");
     attemptSubmit();
   } else if (state.pending) {
     state.pending = false; // nothing was frozen: unlock
     renderCart();
   } else if (state.lines.length) {
-    setStatus("Đã khôi phục đơn đang làm dở (" + state.lines.length + " dòng).", "info");
+    setStatus(t("restored", { n: state.lines.length }), "info");
   }
   focusScan();
 

@@ -41,8 +41,9 @@ def test_cashier_messages_follow_the_english_page(seeded, live_server, page):
     page.keyboard.press("F4")
     page.wait_for_selector("#payment-dialog[open]")
     page.click('[data-tender="100000"]')
+    change = 100_000 - price
     page.wait_for_function(
-        f"document.querySelector('#change').textContent.replace(/\\D/g, '') === '{100_000 - price}'")
+        f"document.querySelector('#change').textContent.replace(/\\D/g, '') === '{change}'")
     assert page.locator("#payments li span").first.inner_text() == "Cash (tendered)"
     page.click("#confirm-payment")
     page.wait_for_selector("#sale-done:not([hidden])")

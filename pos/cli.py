@@ -246,17 +246,15 @@ def main():
     """OCOP showroom POS: booth and central in one program."""
 
 
-for command in (init_command, seed_demo_command, user_group, token_group, serve_command):
+COMMANDS = (init_command, seed_demo_command, user_group, token_group, serve_command,
+            demo_command, printer_group)
+for command in COMMANDS:
     main.add_command(command)
-main.add_command(demo_command)
-main.add_command(printer_group)
 
 
 def register_cli(app) -> None:
     """Make the same commands reachable as ``flask --app wsgi ocop …``."""
     group = AppGroup("ocop", help="OCOP showroom POS.")
-    for command in (init_command, seed_demo_command, user_group, token_group, serve_command,
-                    demo_command):
+    for command in COMMANDS:
         group.add_command(command)
-    group.add_command(printer_group)
     app.cli.add_command(group)

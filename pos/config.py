@@ -85,9 +85,7 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.WTF_CSRF_TIME_LIMIT = None
-        self.JSON_SORT_KEYS = False
         self.TESTING = bool(settings.get("TESTING", False))
-        self.WTF_CSRF_ENABLED = settings.get("WTF_CSRF_ENABLED", True)
         # python-escpos writes a capabilities cache at import; keep it inside the instance.
         os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(instance / "cache"))
 

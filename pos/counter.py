@@ -46,6 +46,7 @@ from pos.models import Booth, LoginFailure, User
 from pos.money import vat_contained
 from pos.services import recent_failures, record_audit, user_for_token
 from pos.types import utcnow
+from receipts.queue import enqueue_receipt
 from sync.models import OutboxEvent, append_event, next_event_seq
 
 BUSINESS_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -690,6 +691,7 @@ def complete_sale(session: Session, *, booth: Booth, cashier: User, sale_id: str
                          reason=sale.reason)
         append_event(session, booth=booth, type="sale_completed", shift_id=shift.id,
                      payload=sale_to_json(sale), occurred_at=sale.created_at)
+        enqueue_receipt(session, sale=sale, by=cashier)  # printed only after the commit
         session.flush()
         return sale
 
@@ -813,6 +815,7 @@ def refund_sale(session: Session, *, booth: Booth, actor: User, original: Sale,
                      reason=refund.reason)
         append_event(session, booth=booth, type="sale_refunded", shift_id=shift.id,
                      payload=sale_to_json(refund), occurred_at=refund.created_at)
+        enqueue_receipt(session, sale=refund, by=actor)
         session.flush()
         return refund
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, flash, jsonify, redirect, request
+from flask import Flask, flash, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -94,6 +94,14 @@ _HTTP_MESSAGES = {
 }
 
 
+def _plain_error(code: str, message: str, status: int):
+    """A failure that is no rule of ours (CSRF, HTTP, a bug): JSON or the error page."""
+    db.session.rollback()
+    if wants_json():
+        return jsonify({"error": {"code": code, "message": message}}), status
+    return render_template("error.html", message=message, status=status), status
+
+
 def register_error_handlers(app: Flask) -> None:
     """Every failure rolls the session back, then answers in the contract's JSON shape."""
 
@@ -108,8 +116,6 @@ def register_error_handlers(app: Flask) -> None:
         # A refusal (401/403) is no form mistake: answer it with its own status rather
         # than bouncing back to the form, which would hide it as a 303.
         if request.method == "GET" or err.status in (401, 403):
-            from flask import render_template
-
             return render_template("error.html", message=err.message,
                                    status=err.status), err.status
         flash(err.message, "error")  # a form post: back to the form, with the reason
@@ -117,35 +123,18 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(err: CSRFError):
-        db.session.rollback()
-        message = _("Phiên làm việc đã hết hạn hoặc thiếu mã CSRF. Vui lòng tải lại trang.")
-        if wants_json():
-            return jsonify({"error": {"code": "csrf", "message": message}}), 400
-        from flask import render_template
-
-        return render_template("error.html", message=message, status=400), 400
+        return _plain_error("csrf", _("Phiên làm việc đã hết hạn hoặc thiếu mã CSRF. "
+                                      "Vui lòng tải lại trang."), 400)
 
     @app.errorhandler(HTTPException)
     def handle_http_error(err: HTTPException):
-        db.session.rollback()
         code, message = _HTTP_MESSAGES.get(err.code or 500, ("error", err.description or ""))
-        message = _(message)
-        if wants_json():
-            return jsonify({"error": {"code": code, "message": message}}), err.code
-        from flask import render_template
-
-        return render_template("error.html", message=message, status=err.code), err.code
+        return _plain_error(code, _(message), err.code or 500)
 
     if app.testing:
         return  # let tests see the real traceback
 
     @app.errorhandler(Exception)
     def handle_unexpected(err: Exception):
-        db.session.rollback()
         app.logger.exception("unhandled error")
-        message = _("Lỗi hệ thống, vui lòng thử lại.")
-        if wants_json():
-            return jsonify({"error": {"code": "server_error", "message": message}}), 500
-        from flask import render_template
-
-        return render_template("error.html", message=message, status=500), 500
+        return _plain_error("server_error", _("Lỗi hệ thống, vui lòng thử lại."), 500)

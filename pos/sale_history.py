@@ -1,5 +1,5 @@
 """The booth's receipts as pages show them: the day's list, one receipt with what is
-left to refund, and the page actions (refund, void, reprint) with their print jobs.
+left to refund, and a reprint.
 
 Plain functions on top of ``pos.counter``: session first, they flush, never commit. A
 cashier sees only the sales of their own shifts; managers (and admins) see the booth's.
@@ -122,27 +122,6 @@ def sale_detail(session: Session, *, booth: Booth, viewer: User, sale_id: str) -
         can_refund=manager and completed and any(v > 0 for v in left.values()),
         can_void=(manager and completed and sale.shift.status == "open"
                   and not any(r.status == "completed" for r in refunds)))
-
-
-def refund_and_print(session: Session, *, booth: Booth, actor: User, sale_id: str,
-                     refund_id: str | None, lines: list[tuple[int, int]], reason: str,
-                     method: str | None) -> tuple[Sale, bool]:
-    """Refund part of a sale (``counter.refund_sale``) and queue the refund's receipt in
-    the same transaction; a replayed ``refund_id`` prints nothing again."""
-    original = counter.get_sale(session, booth=booth, sale_id=sale_id)
-    refund, created = counter.refund_sale(session, booth=booth, actor=actor,
-                                          original=original, refund_id=refund_id,
-                                          lines=lines, reason=reason, method=method)
-    if created:
-        queue.enqueue_receipt(session, sale=refund, by=actor)
-    return refund, created
-
-
-def void_sale_by_id(session: Session, *, booth: Booth, actor: User, sale_id: str,
-                    reason: str) -> Sale:
-    """``counter.void_sale`` for a sale named by id."""
-    sale = counter.get_sale(session, booth=booth, sale_id=sale_id)
-    return counter.void_sale(session, booth=booth, actor=actor, sale=sale, reason=reason)
 
 
 def reprint_sale(session: Session, *, booth: Booth, actor: User, sale_id: str,

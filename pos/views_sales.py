@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from pos import sale_history
+from pos import counter, sale_history
 from pos.auth import allow
 from pos.context import current_booth
 from pos.errors import DomainError
@@ -96,8 +96,10 @@ def refund_sale_page(id: str):
     if not form.validate():
         _flash_errors(form)
         return _back(id)
-    refund, _created = sale_history.refund_and_print(
-        db.session, booth=current_booth(), actor=current_user, sale_id=id,
+    booth = current_booth()
+    original = counter.get_sale(db.session, booth=booth, sale_id=id)
+    refund, _created = counter.refund_sale(
+        db.session, booth=booth, actor=current_user, original=original,
         refund_id=form.refund_id.data or None, lines=form.refund_lines(),
         reason=form.reason.data or "", method=form.refund_method())
     db.session.commit()
@@ -116,8 +118,10 @@ def void_sale_page(id: str):
     if not form.validate():
         _flash_errors(form)
         return _back(id)
-    sale = sale_history.void_sale_by_id(db.session, booth=current_booth(), actor=current_user,
-                                        sale_id=id, reason=form.reason.data or "")
+    booth = current_booth()
+    sale = counter.void_sale(db.session, booth=booth, actor=current_user,
+                             sale=counter.get_sale(db.session, booth=booth, sale_id=id),
+                             reason=form.reason.data or "")
     db.session.commit()
     flash(_("Đã hủy hóa đơn %(number)s.", number=sale.number), "info")
     return _back(sale.id)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from pos import counter
 from pos.auth import BOOTH_STAFF, allow
@@ -14,7 +13,7 @@ from pos.context import current_booth
 from pos.errors import DomainError
 from pos.extensions import db
 from receipts import queue
-from receipts.models import PrintJob
+from receipts.document import ZReportDocument
 from receipts.printers import PrintSettings
 
 bp = Blueprint("receipts_api", __name__, url_prefix="/api/v1")
@@ -56,10 +55,10 @@ def render_document(doc, fmt: str) -> Response:
         return Response(data, mimetype="application/octet-stream")
     from receipts import pdf
 
-    if hasattr(doc, "lines"):
-        data = pdf.receipt_pdf_a5(doc) if fmt == "a5" else pdf.receipt_pdf_80mm(doc)
-    else:
+    if isinstance(doc, ZReportDocument):
         data = pdf.zreport_pdf(doc)
+    else:
+        data = pdf.receipt_pdf_a5(doc) if fmt == "a5" else pdf.receipt_pdf_80mm(doc)
     return Response(data, mimetype="application/pdf")
 
 
@@ -81,10 +80,9 @@ def print_sale(id: str):
     if not isinstance(reason, str) or len(reason) > 300:
         raise DomainError(_("Lý do in lại không hợp lệ."), field="reason")
     sale = counter.get_sale(db.session, booth=current_booth(), sale_id=id)
-    printed_before = db.session.scalar(
-        select(PrintJob.id).where(PrintJob.sale_id == sale.id).limit(1)) is not None
-    job = queue.enqueue_receipt(db.session, sale=sale, by=current_user,
-                                reprint=printed_before, reason=reason)
+    # Every sale queued its receipt when it was made, so this is always another copy.
+    job = queue.enqueue_receipt(db.session, sale=sale, by=current_user, reprint=True,
+                                reason=reason)
     db.session.commit()
     queue.wake_print_worker(current_app)
     return queue.job_to_json(job), 202

@@ -19,4 +19,9 @@ def booths():
     staff = dict(db.session.execute(
         select(User.booth_id, func.count(User.id)).where(User.booth_id.is_not(None))
         .group_by(User.booth_id)).all())
-    return render_template("central/booths.html", venues=venues, staff=staff)
+    from sync.status import booth_health_rows
+
+    health = {row["booth"]: row for row in booth_health_rows(db.session)}
+    silent = [row for row in health.values() if row["silent"] and not row["never_synced"]]
+    return render_template("central/booths.html", venues=venues, staff=staff, health=health,
+                           silent=silent)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pos.extensions import db
@@ -15,6 +15,7 @@ PRODUCER_KINDS = ("company", "cooperative", "household", "other")
 CATEGORIES = ("food", "drink", "herbs", "handicraft", "other")
 BARCODE_KINDS = ("ean13", "ean8", "upca", "code128", "instore")
 MOVE_KINDS = ("receive", "transfer_in", "sale", "refund", "adjust", "count", "expire")
+TRANSFER_STATUSES = ("shipped", "received", "discrepancy")
 
 
 class Producer(db.Model):
@@ -30,6 +31,8 @@ class Producer(db.Model):
     commune: Mapped[str] = mapped_column(String(100), default="")
     district: Mapped[str] = mapped_column(String(100), default="")
     phone: Mapped[str] = mapped_column(String(30), default="")
+    # The catalogue feed's version of the last change (central assigns it; booths copy it).
+    catalog_version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 
     products: Mapped[list[Product]] = relationship(back_populates="producer")
 
@@ -62,6 +65,8 @@ class Product(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     origin_url: Mapped[str] = mapped_column(String(300), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The catalogue feed's version of the last change to the product or its barcodes.
+    catalog_version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 
     producer: Mapped[Producer] = relationship(back_populates="products")
     barcodes: Mapped[list[Barcode]] = relationship(
@@ -118,4 +123,51 @@ class StockLevel(db.Model):
     on_hand: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    product: Mapped[Product] = relationship()
+
+
+class Transfer(db.Model):
+    """Goods central ships to a booth. Each side asserts only its own physical fact:
+    central what it shipped, the booth what it counted on arrival; a difference stays
+    visible as ``discrepancy``."""
+
+    __tablename__ = "transfer"
+    __table_args__ = (CheckConstraint(_in("status", TRANSFER_STATUSES), name="status"),
+                      Index("ix_transfer_booth_version", "booth_id", "version"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    booth_id: Mapped[int] = mapped_column(ForeignKey("booth.id"))
+    status: Mapped[str] = mapped_column(String(20), default="shipped")
+    shipped_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    shipped_by: Mapped[str] = mapped_column(String(64), default="")
+    note: Mapped[str] = mapped_column(String(300), default="")
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_by: Mapped[str] = mapped_column(String(64), default="")
+    # The transfers feed's version of the last change (central assigns it).
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    lines: Mapped[list[TransferLine]] = relationship(
+        back_populates="transfer", order_by="TransferLine.position",
+        cascade="all, delete-orphan")
+
+
+class TransferLine(db.Model):
+    """One product of a transfer: what was shipped and, once counted, what arrived."""
+
+    __tablename__ = "transfer_line"
+    __table_args__ = (
+        UniqueConstraint("transfer_id", "product_id", name="uq_transfer_line_product"),
+        CheckConstraint("qty > 0", name="qty_positive"),
+        CheckConstraint("received IS NULL OR received >= 0", name="received"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transfer_id: Mapped[str] = mapped_column(ForeignKey("transfer.id"), index=True)
+    position: Mapped[int]
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    qty: Mapped[int]
+    received: Mapped[int | None]
+
+    transfer: Mapped[Transfer] = relationship(back_populates="lines")
     product: Mapped[Product] = relationship()

@@ -76,7 +76,9 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     import pos.counter_models  # noqa: F401
     import pos.models  # noqa: F401
     import receipts.models  # noqa: F401
+    import sync.feeds  # noqa: F401  (stamps catalogue changes with the feed's version)
     import sync.models  # noqa: F401
+    import sync.outbox  # noqa: F401  (keeps the watermark beside a booth's database)
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -143,9 +145,20 @@ def _register_blueprints(app: Flask) -> None:
 
         app.register_blueprint(receipts_web)
         app.register_blueprint(receipts_api)
+        from sync.api import booth_bp as sync_booth_api
+        from sync.views import booth_bp as sync_booth_web
+
+        app.register_blueprint(sync_booth_api)
+        app.register_blueprint(sync_booth_web)
     else:
         from central.api import bp as central_api
         from central.views import bp as central_web
+        from sync.api import central_bp as sync_api
+        from sync.api import office_bp as sync_office_api
+        from sync.views import office_bp as sync_office_web
 
         app.register_blueprint(central_web)
         app.register_blueprint(central_api)
+        app.register_blueprint(sync_api)
+        app.register_blueprint(sync_office_api)
+        app.register_blueprint(sync_office_web)

@@ -71,6 +71,8 @@ def _enforce_access():
     if request.endpoint == "static" or request.endpoint.endswith(".static"):
         return None
     view = current_app.view_functions[request.endpoint]
+    if getattr(view, "booth_credential", False):
+        return None  # a booth's sync token, checked by the view itself; no cookie counts
     bearer = request.headers.get("Authorization", "").startswith("Bearer ")
     if bearer and current_user.is_anonymous:  # a Bearer header that names no live token
         raise Unauthorized(_("Mã truy cập không hợp lệ hoặc đã bị thu hồi."),

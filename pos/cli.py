@@ -16,6 +16,7 @@ from pos.config import Config
 from pos.errors import DomainError
 from pos.extensions import db
 from receipts.cli import printer_group
+from sync.cli import booth_group, check_restore, sync_command
 
 
 class CliError(click.ClickException):
@@ -139,12 +140,13 @@ def serve_command(host: str, port: int, threads: int):
     from waitress import serve
 
     app = current_app._get_current_object()
-    worker = start_print_worker(app)
+    check_restore(app)
+    workers = [w for w in (start_print_worker(app), start_sync_worker(app)) if w]
     click.echo(f"Phục vụ vai trò {app.config['OCOP_ROLE']} tại http://{host}:{port}/")
     try:
         serve(app, host=host, port=port, threads=threads)
     finally:
-        if worker:
+        for worker in workers:
             worker.stop()
 
 
@@ -157,17 +159,26 @@ def start_print_worker(app):
     return PrintWorker(app).start()
 
 
+def start_sync_worker(app):
+    """A booth with a central configured pushes and pulls in the background."""
+    if app.config["OCOP_ROLE"] != "booth" or not app.config.get("OCOP_CENTRAL_URL"):
+        return None
+    from sync.client import SyncWorker
+
+    return SyncWorker(app, interval=app.config["OCOP_SYNC_INTERVAL"]).start()
+
+
 # A fictional account, so the demo shows a VietQR code; no money can arrive there.
 DEMO_VIETQR = {"OCOP_VIETQR_BIN": "970436", "OCOP_VIETQR_ACCOUNT": "0011001234567",
                "OCOP_VIETQR_NAME": "GIAN HANG OCOP THANH HOA"}
 
 
-def build_demo_app(folder: Path, *, role: str, booth_code: str):
+def build_demo_app(folder: Path, *, role: str, booth_code: str, **extra):
     """One demo instance with its own SQLite file, migrated and seeded. Unless a printer
     is configured, the demo booth "prints" its receipts as PDFs into its folder."""
     configured = Config()
     settings = {"OCOP_INSTANCE": str(folder), "OCOP_ROLE": role, "OCOP_BOOTH": booth_code,
-                "DATABASE_URL": f"sqlite:///{folder / 'ocop.sqlite3'}"}
+                "DATABASE_URL": f"sqlite:///{folder / 'ocop.sqlite3'}"} | extra
     if not configured.OCOP_VIETQR_ACCOUNT:
         settings.update(DEMO_VIETQR)
     if role == "booth" and configured.OCOP_PRINTER in ("", "none"):
@@ -181,6 +192,29 @@ def build_demo_app(folder: Path, *, role: str, booth_code: str):
                   hash_method=app.config["PASSWORD_HASH_METHOD"])
         db.session.commit()
     return app
+
+
+def demo_sync_token(central, booth_folder: Path, booth_code: str) -> str:
+    """The demo booth's sync credential: kept in its folder, registered at the demo central
+    on first use (or again, when central's data was deleted)."""
+    from pos.errors import Unauthorized
+    from sync.credentials import booth_by_code, booth_for_token, register_booth
+
+    path = booth_folder / "sync_token"
+    with central.app_context():
+        if path.exists():
+            try:
+                booth_for_token(db.session, path.read_text().strip())
+                return path.read_text().strip()
+            except Unauthorized:
+                db.session.rollback()
+        _credential, plain = register_booth(db.session,
+                                            booth=booth_by_code(db.session, booth_code))
+        db.session.commit()
+    booth_folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(plain)
+    path.chmod(0o600)
+    return plain
 
 
 @click.command("demo")
@@ -208,8 +242,11 @@ def demo_command(ctx, host: str, port: int, booth_code: str, no_serve: bool):
     root = Path(Config().OCOP_INSTANCE) / "demo"
     click.echo(f"Chuẩn bị dữ liệu mẫu trong {root} …")
     central = build_demo_app(root / "central", role="central", booth_code="")
-    booth = build_demo_app(root / booth_code.lower(), role="booth", booth_code=booth_code)
     booth_url, central_url = f"http://{host}:{port}/", f"http://{host}:{port + 1}/"
+    booth_folder = root / booth_code.lower()
+    booth = build_demo_app(booth_folder, role="booth", booth_code=booth_code,
+                           OCOP_CENTRAL_URL=central_url, OCOP_SYNC_INTERVAL=2,
+                           OCOP_SYNC_TOKEN=demo_sync_token(central, booth_folder, booth_code))
     click.echo("")
     click.echo(f"Quầy {booth_code}:        {booth_url}")
     click.echo(f"  Thu ngân:   {cashier_username(booth_code)} / {DEMO_PASSWORD}")
@@ -217,10 +254,12 @@ def demo_command(ctx, host: str, port: int, booth_code: str, no_serve: bool):
     click.echo(f"Văn phòng trung tâm: {central_url}")
     click.echo(f"  Văn phòng:  {OFFICE_USERNAME} / {DEMO_PASSWORD}")
     click.echo(f"Hóa đơn in ra: {booth.config['OCOP_PRINTER']}")
+    click.echo("Quầy tự đồng bộ với trung tâm vài giây một lần: bán ở quầy, xem ở trung tâm.")
     click.echo("")
     if no_serve:
         return
-    worker = start_print_worker(booth)
+    check_restore(booth)
+    workers = [start_print_worker(booth), start_sync_worker(booth)]
     servers = [create_server(booth, host=host, port=port, threads=4),
                create_server(central, host=host, port=port + 1, threads=4)]
     for server in servers[1:]:
@@ -231,7 +270,8 @@ def demo_command(ctx, host: str, port: int, booth_code: str, no_serve: bool):
     except KeyboardInterrupt:
         pass
     finally:
-        worker.stop()
+        for worker in workers:
+            worker.stop()
         for server in servers:
             server.close()
 
@@ -247,7 +287,7 @@ def main():
 
 
 COMMANDS = (init_command, seed_demo_command, user_group, token_group, serve_command,
-            demo_command, printer_group)
+            demo_command, printer_group, booth_group, sync_command)
 for command in COMMANDS:
     main.add_command(command)
 

@@ -61,6 +61,14 @@ class Config:
         self.OCOP_BOOTH = settings.get("OCOP_BOOTH")
         self.OCOP_CENTRAL_URL = settings.get("OCOP_CENTRAL_URL")
         self.OCOP_SYNC_TOKEN = settings.get("OCOP_SYNC_TOKEN")
+        # Plain HTTP to a central that is not this machine only when explicitly allowed.
+        self.OCOP_SYNC_ALLOW_HTTP = str(settings.get("OCOP_SYNC_ALLOW_HTTP", "")).lower() in (
+            "1", "true", "yes")
+        # A private CA bundle to verify central's certificate with (never no verification).
+        self.OCOP_SYNC_CA_BUNDLE = settings.get("OCOP_SYNC_CA_BUNDLE")
+        self.OCOP_SYNC_INTERVAL = float(settings.get("OCOP_SYNC_INTERVAL", 5))
+        # Acknowledged events are forgotten after this many days.
+        self.OCOP_SYNC_RETENTION_DAYS = int(settings.get("OCOP_SYNC_RETENTION_DAYS", 30))
         self.OCOP_PRINTER = settings.get("OCOP_PRINTER", "none")
         self.OCOP_PRINTER_PROFILE = settings.get("OCOP_PRINTER_PROFILE", "default")
         self.OCOP_PRINTER_MODE = settings.get("OCOP_PRINTER_MODE", "raster")

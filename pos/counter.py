@@ -47,7 +47,8 @@ from pos.money import vat_contained
 from pos.services import recent_failures, record_audit, user_for_token
 from pos.types import utcnow
 from receipts.queue import enqueue_receipt
-from sync.models import OutboxEvent, append_event, next_event_seq
+from sync.models import OutboxEvent
+from sync.outbox import append_event, next_event_seq, sale_number_floor, sync_state
 
 BUSINESS_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DEFAULT_CASH_DIFF_THRESHOLD = 50_000
@@ -187,7 +188,9 @@ def resolve_approver(session: Session, *, booth: Booth, actor: User,
 
 
 def _next_sale_number(session: Session, booth: Booth) -> tuple[int, str]:
-    last = session.scalar(select(func.max(Sale.seq)).where(Sale.booth_id == booth.id)) or 0
+    """The next gap-free receipt number, above every one issued before a restore."""
+    last = max(session.scalar(select(func.max(Sale.seq)).where(Sale.booth_id == booth.id))
+               or 0, sale_number_floor(session, booth))
     return last + 1, f"{booth.code}-{last + 1:06d}"
 
 
@@ -361,12 +364,13 @@ def close_shift(session: Session, *, booth: Booth, shift: Shift, actor: User,
                  reason=shift.note)
     counts = _event_counts(session, shift)
     counts["shift_closed"] = counts.get("shift_closed", 0) + 1
+    epoch = sync_state(session, booth).epoch
     first_seq = session.scalar(select(func.min(OutboxEvent.seq)).where(
-        OutboxEvent.shift_id == shift.id))
+        OutboxEvent.shift_id == shift.id, OutboxEvent.epoch == epoch))
     last_seq = next_event_seq(session, booth)
     append_event(session, booth=booth, type="shift_closed", shift_id=shift.id,
                  payload={"report": report, "closed_by": actor.username,
-                          "manifest": {"first_seq": first_seq or last_seq,
+                          "manifest": {"epoch": epoch, "first_seq": first_seq or last_seq,
                                        "last_seq": last_seq, "count_by_type": counts}},
                  occurred_at=now)
     session.flush()
@@ -870,7 +874,7 @@ def void_sale(session: Session, *, booth: Booth, actor: User, sale: Sale, reason
 def sale_to_json(sale: Sale) -> dict:
     """The contract's sale shape, plus kind, refund link, cashier and void details."""
     return {
-        "id": sale.id, "number": sale.number, "booth": sale.booth.code,
+        "id": sale.id, "number": sale.number, "seq": sale.seq, "booth": sale.booth.code,
         "shift_id": sale.shift_id, "cashier": sale.cashier.username,
         "created_at": sale.created_at.isoformat(), "status": sale.status, "kind": sale.kind,
         "refund_of": sale.refund_of_id, "total": sale.total,

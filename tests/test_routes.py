@@ -10,6 +10,7 @@ from pos.services import create_token
 from tests.conftest import FAST_HASH, build_app
 
 PUBLIC = "public"
+BOOTH_CREDENTIAL = "booth-credential"  # a booth's sync token, never a person's
 EVERYONE = {"cashier", "manager", "office", "admin"}
 OFFICE = {"office", "admin"}
 BOOTH_STAFF = {"cashier", "manager", "admin"}
@@ -58,13 +59,32 @@ EXPECTED = {
         "receipts.printer": MANAGERS,
         "receipts.selftest": MANAGERS,
         "receipts.retry_job_page": MANAGERS,
+        "sync_booth_api.booth_sync_status": EVERYONE,
+        "sync_booth_api.booth_sync_now": MANAGERS,
+        "sync_booth_api.booth_transfers": MANAGERS,
+        "sync_booth_api.booth_receive_transfer": MANAGERS,
+        "sync.status_page": BOOTH_STAFF,
+        "sync.run_now": MANAGERS,
+        "sync.transfers_page": MANAGERS,
+        "sync.receive_page": MANAGERS,
     },
     "central": BOTH_ROLES | {
         "central.booths": OFFICE,
         "central_api.list_booths": OFFICE,
+        "sync_api.push_events": BOOTH_CREDENTIAL,
+        "sync_api.pull_catalog": BOOTH_CREDENTIAL,
+        "sync_api.pull_transfers": BOOTH_CREDENTIAL,
+        "sync_api.list_epochs": BOOTH_CREDENTIAL,
+        "sync_api.list_own_events": BOOTH_CREDENTIAL,
+        "sync_office_api.office_ship_transfer": OFFICE,
+        "sync_office_api.office_transfer": OFFICE,
+        "sync_office_api.office_booth_health": OFFICE,
+        "sync_office_api.office_review_events": OFFICE,
+        "sync_office.review_page": OFFICE,
     },
 }
-SAMPLE_ARGS = {"product_id": 1, "code": "8936000000004", "id": 1}
+SAMPLE_ARGS = {"product_id": 1, "code": "8936000000004", "id": 1,
+               "transfer_id": "00000000-0000-4000-8000-000000000000"}
 
 
 def _tokens(app: Flask) -> dict[str, str]:
@@ -108,6 +128,14 @@ def test_every_route_answers_each_role_as_declared(tmp_path, role):
         allowed = EXPECTED[role][endpoint]
         is_api = url.startswith("/api/")
         anonymous = client.open(url, method=method)
+        if allowed == BOOTH_CREDENTIAL:
+            assert anonymous.status_code == 401, (endpoint, method)
+            for who, token in tokens.items():  # a person's token is no booth's credential
+                response = client.open(url, method=method, json={} if method != "GET" else None,
+                                       headers={"Authorization": f"Bearer {token}"})
+                assert response.status_code == 401, (endpoint, method, who)
+                assert response.get_json()["error"]["code"] == "bad_sync_token"
+            continue
         if allowed == PUBLIC:
             assert anonymous.status_code not in (401, 403), (endpoint, method)
         elif is_api:

@@ -12,7 +12,8 @@ from inventory.models import StockMove
 from pos.counter_models import Sale
 from pos.extensions import db
 from pos.models import AuditEntry
-from sync.models import OutboxEvent, canonical_hash
+from sync.models import OutboxEvent
+from sync.outbox import canonical_hash
 from tests.conftest import TEST_PASSWORD, build_app
 from tests.pos.test_counter_support import PRICE_ITEM, make_till, till  # noqa: F401
 

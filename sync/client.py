@@ -114,9 +114,11 @@ class CentralClient:
     def booth(self):
         return booth_by_code(self.app.config["OCOP_BOOTH"])
 
-    def push_once(self) -> int:
+    def push_once(self, *, probe: bool = False) -> int:
         """Send the oldest batch of waiting events; returns how many central acknowledged
-        (0 when nothing waits)."""
+        (0 when nothing waits). With ``probe``, an empty batch still goes when nothing
+        waits, so central compares the booth's (epoch, last seq) with what it holds and
+        answers ``rewind`` to a booth restored behind it (§2.6)."""
         with _reading() as session:
             booth = self.booth()
             state = session.get(SyncState, booth.id)
@@ -135,7 +137,7 @@ class CentralClient:
                                 "occurred_at": e.occurred_at.isoformat(), "hash": e.hash,
                                 "payload": e.payload} for e in batch]}
             first_seq = batch[0].seq if batch else None
-        if not batch:
+        if not batch and not probe:
             return 0
         response = self._call("POST", "/api/sync/v1/events", json=body)
         if response.status_code == 200:
@@ -176,6 +178,8 @@ class CentralClient:
         for _round in range(100_000):
             before = self.pending()
             if before == 0:
+                if _round == 0:
+                    self.push_once(probe=True)  # a restored booth may have nothing to send
                 break
             acked = self.push_once()
             total += acked

@@ -1,0 +1,50 @@
+"""Sales made at a booth reach central once, whatever is retried."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from pos.extensions import db
+from tests.sync.conftest import (
+    close_shift,
+    open_shift,
+    pending,
+    refund,
+    sell,
+    stocked_products,
+    totals,
+)
+
+
+def test_a_day_at_the_booth_arrives_whole_at_central(pair):
+    shift = open_shift(pair.booth)
+    a, b, c = stocked_products(pair.booth)
+    first = sell(pair.booth, [(a, 2), (b, 1)])
+    sell(pair.booth, [(c, 1)], method="transfer")
+    refund(pair.booth, first["id"], [(a, 1)])
+    close_shift(pair.booth, shift)
+
+    client = pair.client()
+    report = client.sync_once()
+
+    assert report.pushed == 5 and pending(pair.booth) == 0
+    assert totals(pair.central) == totals(pair.booth)
+    with pair.central.app_context():
+        statuses = db.session.execute(text(
+            "SELECT status, count(*) FROM ingested_event GROUP BY status")).all()
+    assert dict(statuses) == {"applied": 5}
+
+
+def test_pushing_again_changes_nothing(pair):
+    open_shift(pair.booth)
+    sell(pair.booth, [(stocked_products(pair.booth)[0], 1)])
+    client = pair.client()
+    client.sync_once()
+    before = totals(pair.central)
+    # The booth forgets the acknowledgement (a response lost on the way back) and resends.
+    with pair.booth.app_context():
+        db.session.execute(text("UPDATE outbox_event SET acked_at = NULL"))
+        db.session.commit()
+    client.sync_once()
+    assert totals(pair.central) == before == totals(pair.booth)
+    assert pending(pair.booth) == 0

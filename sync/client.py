@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
@@ -293,6 +293,9 @@ class CentralClient:
         outbox.sync_state(db.session, self.booth()).last_attempt_at = utcnow()
         db.session.commit()
         report.pushed = self.push_all(progress)
+        outbox.prune_acked(db.session, booth=self.booth(), older_than=timedelta(
+            days=self.app.config.get("OCOP_SYNC_RETENTION_DAYS", 30)))
+        db.session.commit()
         report.recovered = self.recover()
         report.pulled_products = self.pull_catalog()
         report.pulled_transfers = self.pull_transfers()

@@ -22,6 +22,23 @@ booth_bp = Blueprint("sync", __name__, template_folder="templates")
 office_bp = Blueprint("sync_office", __name__, template_folder="templates")
 
 
+@booth_bp.app_context_processor
+def _sync_badge():
+    """Every booth page shows how many events still wait for central."""
+    from flask import has_request_context
+
+    from sync.outbox import pending_summary
+
+    if not has_request_context() or current_user.is_anonymous \
+            or current_user.role not in BOOTH_STAFF:
+        return {}
+    try:
+        count, oldest = pending_summary(db.session, current_booth())
+    except DomainError:
+        return {}
+    return {"sync_pending": count, "sync_oldest": oldest}
+
+
 @booth_bp.get("/sync")
 @allow(*BOOTH_STAFF)
 def status_page():

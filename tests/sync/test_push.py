@@ -48,3 +48,20 @@ def test_pushing_again_changes_nothing(pair):
     client.sync_once()
     assert totals(pair.central) == before == totals(pair.booth)
     assert pending(pair.booth) == 0
+
+
+def test_acknowledged_events_are_pruned_after_the_retention_window(pair):
+    open_shift(pair.booth)
+    product = stocked_products(pair.booth)[0]
+    for _ in range(3):
+        sell(pair.booth, [(product, 1)])
+    pair.booth.config["OCOP_SYNC_RETENTION_DAYS"] = 0
+    pair.client().sync_once()
+    with pair.booth.app_context():
+        left = db.session.execute(text("SELECT seq FROM outbox_event")).scalars().all()
+    assert left == [4]  # only the newest stays, so the next event is seq 5
+    sell(pair.booth, [(product, 1)])
+    with pair.booth.app_context():
+        assert db.session.scalar(text("SELECT max(seq) FROM outbox_event")) == 5
+    pair.client().sync_once()
+    assert totals(pair.central) == totals(pair.booth)

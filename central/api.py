@@ -16,7 +16,7 @@ bp = Blueprint("central_api", __name__, url_prefix="/api/v1")
 @allow(*OFFICE)
 def list_booths():
     """The booth registry: every booth with its venue."""
-    booths = db.session.scalars(select(Booth).order_by(Booth.code))
+    booths = db.session.scalars(select(Booth).where(Booth.kind == "booth").order_by(Booth.code))
     return {"booths": [{"code": b.code, "name": b.name, "active": b.active,
                         "venue": {"code": b.venue.code, "name": b.venue.name,
                                   "kind": b.venue.kind}} for b in booths]}

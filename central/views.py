@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from pos.auth import OFFICE, allow
 from pos.extensions import db
-from pos.models import User, Venue
+from pos.models import Booth, User, Venue
 
 bp = Blueprint("central", __name__, template_folder="templates")
 
@@ -15,7 +15,8 @@ bp = Blueprint("central", __name__, template_folder="templates")
 @bp.get("/booths")
 @allow(*OFFICE)
 def booths():
-    venues = db.session.scalars(select(Venue).order_by(Venue.code)).all()
+    venues = db.session.scalars(select(Venue).where(Venue.booths.any(Booth.kind == "booth"))
+                                .order_by(Venue.code)).all()
     staff = dict(db.session.execute(
         select(User.booth_id, func.count(User.id)).where(User.booth_id.is_not(None))
         .group_by(User.booth_id)).all())

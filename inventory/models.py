@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pos.extensions import db
@@ -14,18 +22,28 @@ from pos.types import UTCDateTime, new_uuid, utcnow
 PRODUCER_KINDS = ("company", "cooperative", "household", "other")
 CATEGORIES = ("food", "drink", "herbs", "handicraft", "other")
 BARCODE_KINDS = ("ean13", "ean8", "upca", "code128", "instore")
-MOVE_KINDS = ("receive", "transfer_in", "sale", "refund", "adjust", "count", "expire")
+MOVE_KINDS = ("receive", "transfer_in", "transfer_out", "sale", "refund", "adjust", "count",
+              "expire", "return")
+# Why a manager adjusted stock by hand.
+ADJUST_REASONS = ("damage", "loss", "sample", "expired", "found", "other")
 TRANSFER_STATUSES = ("shipped", "received", "discrepancy")
+RESTOCK_STATUSES = ("requested", "shipped", "cancelled")
+STOCKTAKE_STATUSES = ("open", "committed", "cancelled")
 
 
 class Producer(db.Model):
     """The OCOP "chủ thể": the cooperative, company or household that makes a product."""
 
     __tablename__ = "producer"
-    __table_args__ = (CheckConstraint(_in("kind", PRODUCER_KINDS), name="kind"),)
+    __table_args__ = (
+        CheckConstraint(_in("kind", PRODUCER_KINDS), name="kind"),
+        # A producer the sources do not name has an empty name (never a placeholder that
+        # would land on receipts): one per district.
+        UniqueConstraint("name", "district", name="uq_producer_name_district"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
     name_folded: Mapped[str] = mapped_column(String(400), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     commune: Mapped[str] = mapped_column(String(100), default="")
@@ -106,6 +124,9 @@ class StockMove(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     reference: Mapped[str] = mapped_column(String(100), default="")
     note: Mapped[str] = mapped_column(String(300), default="")
+    # For an adjustment: one of ADJUST_REASONS.
+    reason: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("stock_lot.id"))
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -121,7 +142,33 @@ class StockLevel(db.Model):
     booth_id: Mapped[int] = mapped_column(ForeignKey("booth.id"), primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), primary_key=True)
     on_hand: Mapped[int] = mapped_column(default=0)
+    # At or below this the product shows as low and is suggested for restocking.
+    reorder_point: Mapped[int | None]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    product: Mapped[Product] = relationship()
+
+
+class StockLot(db.Model):
+    """A received batch of a perishable product with its expiry date. What is left of
+    each lot is not booked per sale (the till never asks for a lot): stock is taken
+    first-expiry-first-out, so the newest lots hold what is on hand."""
+
+    __tablename__ = "stock_lot"
+    __table_args__ = (
+        CheckConstraint("qty > 0", name="qty_positive"),
+        Index("ix_stock_lot_booth_product", "booth_id", "product_id", "expires_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booth_id: Mapped[int] = mapped_column(ForeignKey("booth.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    lot_code: Mapped[str] = mapped_column(String(40), default="")
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    qty: Mapped[int]  # received
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    written_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     product: Mapped[Product] = relationship()
 
@@ -146,6 +193,8 @@ class Transfer(db.Model):
     received_by: Mapped[str] = mapped_column(String(64), default="")
     # The transfers feed's version of the last change (central assigns it).
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The booth's restock request this transfer answers, if any.
+    request_id: Mapped[str | None] = mapped_column(String(36))
 
     lines: Mapped[list[TransferLine]] = relationship(
         back_populates="transfer", order_by="TransferLine.position",
@@ -170,4 +219,138 @@ class TransferLine(db.Model):
     received: Mapped[int | None]
 
     transfer: Mapped[Transfer] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+
+
+class RestockRequest(db.Model):
+    """A booth manager asks central for goods; it travels up with the next sync."""
+
+    __tablename__ = "restock_request"
+    __table_args__ = (CheckConstraint(_in("status", RESTOCK_STATUSES), name="status"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    booth_id: Mapped[int] = mapped_column(ForeignKey("booth.id"), index=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="requested")
+    note: Mapped[str] = mapped_column(String(300), default="")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    requested_by: Mapped[str] = mapped_column(String(64), default="")
+    transfer_id: Mapped[str | None] = mapped_column(String(36))
+
+    lines: Mapped[list[RestockLine]] = relationship(
+        back_populates="request", order_by="RestockLine.position", cascade="all, delete-orphan")
+
+
+class RestockLine(db.Model):
+    __tablename__ = "restock_line"
+    __table_args__ = (CheckConstraint("qty > 0", name="qty_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("restock_request.id"), index=True)
+    position: Mapped[int]
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    qty: Mapped[int]
+
+    request: Mapped[RestockRequest] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+
+
+class Stocktake(db.Model):
+    """A count of the shelves (all of them, or one producer's goods, or a list): counts
+    are entered blind, the differences are booked as ``count`` moves when committed."""
+
+    __tablename__ = "stocktake"
+    __table_args__ = (CheckConstraint(_in("status", STOCKTAKE_STATUSES), name="status"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    booth_id: Mapped[int] = mapped_column(ForeignKey("booth.id"), index=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    scope: Mapped[str] = mapped_column(String(200), default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_by: Mapped[str] = mapped_column(String(64), default="")
+    committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    committed_by: Mapped[str] = mapped_column(String(64), default="")
+    reason: Mapped[str] = mapped_column(String(300), default="")
+
+    lines: Mapped[list[StocktakeLine]] = relationship(
+        back_populates="stocktake", order_by="StocktakeLine.position",
+        cascade="all, delete-orphan")
+
+
+class StocktakeLine(db.Model):
+    __tablename__ = "stocktake_line"
+    __table_args__ = (
+        UniqueConstraint("stocktake_id", "product_id", name="uq_stocktake_line_product"),
+        CheckConstraint("counted IS NULL OR counted >= 0", name="counted"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stocktake_id: Mapped[str] = mapped_column(ForeignKey("stocktake.id"), index=True)
+    position: Mapped[int]
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    counted: Mapped[int | None]
+    # What the books said when the count was committed (never shown while counting).
+    expected: Mapped[int | None]
+
+    stocktake: Mapped[Stocktake] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+
+
+class PriceChange(db.Model):
+    """A price decided at central, effective from a moment; the history of every
+    product's price."""
+
+    __tablename__ = "price_change"
+    __table_args__ = (CheckConstraint("price >= 0", name="price"),
+                      Index("ix_price_change_due", "applied_at", "effective_from"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    old_price: Mapped[int | None]
+    price: Mapped[int]
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(String(300), default="")
+
+    product: Mapped[Product] = relationship()
+
+
+class ConsignmentIntake(db.Model):
+    """Goods a producer leaves with the central warehouse on consignment, at an agreed
+    price per unit (paid only for what sells)."""
+
+    __tablename__ = "consignment_intake"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    producer_id: Mapped[int] = mapped_column(ForeignKey("producer.id"), index=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("booth.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_by: Mapped[str] = mapped_column(String(64), default="")
+    note: Mapped[str] = mapped_column(String(300), default="")
+
+    producer: Mapped[Producer] = relationship()
+    lines: Mapped[list[ConsignmentLine]] = relationship(
+        back_populates="intake", order_by="ConsignmentLine.position",
+        cascade="all, delete-orphan")
+
+
+class ConsignmentLine(db.Model):
+    __tablename__ = "consignment_line"
+    __table_args__ = (CheckConstraint("qty > 0", name="qty_positive"),
+                      CheckConstraint("agreed_price >= 0", name="agreed_price"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intake_id: Mapped[str] = mapped_column(ForeignKey("consignment_intake.id"), index=True)
+    position: Mapped[int]
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    qty: Mapped[int]
+    agreed_price: Mapped[int]
+    lot_code: Mapped[str] = mapped_column(String(40), default="")
+    expires_on: Mapped[date | None] = mapped_column(Date)
+
+    intake: Mapped[ConsignmentIntake] = relationship(back_populates="lines")
     product: Mapped[Product] = relationship()

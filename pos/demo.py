@@ -151,6 +151,10 @@ def seed_demo(session: Session, *, booth_code: str | None = None,
         return {}
     booths = _seed_booths(session)
     products = _seed_catalogue(session)
+    if booth_code is None:  # central keeps the warehouse that ships to the booths
+        from inventory.warehouse import central_warehouse
+
+        central_warehouse(session)
     targets = [b for b in booths if booth_code in (None, b.code)]
     users = 0
     for booth in targets:
@@ -190,25 +194,25 @@ def _seed_booths(session: Session) -> list[Booth]:
     return booths
 
 
-def _producer_for(session: Session, row: dict, cache: dict[str, Producer]) -> Producer:
+def _producer_for(session: Session, row: dict, cache: dict[tuple[str, str], Producer]
+                  ) -> Producer:
+    # The sources do not name some producers: their name stays empty (receipts, labels and
+    # search show the district alone), never an invented or placeholder name.
     name = row["producer"].strip()
     district = row["district"].strip()
-    if not name:
-        # The sources do not name this product's producer; say so rather than invent one.
-        name = f"Chủ thể OCOP {district or 'Thanh Hóa'} (chưa công bố tên)"
-    if name not in cache:
+    if (name, district) not in cache:
         producer = Producer(name=name, name_folded=fold(name),
                             kind=row["producer_kind"] or "other",
                             commune=row["commune"].strip() if row["producer"] else "",
                             district=district)
         session.add(producer)
-        cache[name] = producer
-    return cache[name]
+        cache[name, district] = producer
+    return cache[name, district]
 
 
 def _seed_catalogue(session: Session) -> list[Product]:
-    producers: dict[str, Producer] = {}
-    company_prefixes: dict[str, str] = {}
+    producers: dict[tuple[str, str], Producer] = {}
+    company_prefixes: dict[tuple[str, str], str] = {}
     products = []
     for number, row in enumerate(load_catalogue_rows(), start=1):
         producer = _producer_for(session, row, producers)
@@ -229,7 +233,7 @@ def _seed_catalogue(session: Session) -> list[Product]:
             # Registered firms carry GS1 Vietnam (893) codes; the company prefixes are
             # invented for the demo.
             prefix = company_prefixes.setdefault(
-                producer.name, f"893{6000 + len(company_prefixes):04d}")
+                (producer.name, producer.district), f"893{6000 + len(company_prefixes):04d}")
             item = sum(1 for p in products if p.producer is producer)
             code, kind = ean13_with_check(f"{prefix}{item:05d}"), "ean13"
         else:

@@ -12,6 +12,8 @@ from pos.extensions import db
 from pos.types import UTCDateTime, new_uuid, utcnow
 
 VENUE_KINDS = ("supermarket", "hotel", "beach", "other")
+# A location that holds stock: a selling booth, or the central office's warehouse.
+BOOTH_KINDS = ("booth", "warehouse")
 USER_ROLES = ("cashier", "manager", "office", "admin")
 BOOTH_ROLES = ("cashier", "manager")
 
@@ -37,9 +39,12 @@ class Venue(db.Model):
 
 
 class Booth(db.Model):
-    """One selling point with its own stock, staff, till and receipt numbering."""
+    """One selling point with its own stock, staff, till and receipt numbering — or, of
+    kind ``warehouse``, the central office's store that receives from producers and ships
+    to booths (the same ledger, so one set of rules keeps every location's stock)."""
 
     __tablename__ = "booth"
+    __table_args__ = (CheckConstraint(_in("kind", BOOTH_KINDS), name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(30), unique=True)
@@ -47,6 +52,7 @@ class Booth(db.Model):
     venue_id: Mapped[int] = mapped_column(ForeignKey("venue.id"), index=True)
     tax_code: Mapped[str] = mapped_column(String(20), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    kind: Mapped[str] = mapped_column(String(20), default="booth", server_default="booth")
 
     venue: Mapped[Venue] = relationship(back_populates="booths")
 

@@ -46,7 +46,7 @@ def booth_health_rows(session: Session) -> list[dict]:
     health = {h.booth_id: h for h in session.scalars(select(BoothHealth))}
     now = utcnow()
     rows = []
-    for booth in session.scalars(select(Booth).order_by(Booth.code)):
+    for booth in session.scalars(select(Booth).where(Booth.kind == "booth").order_by(Booth.code)):
         h = health.get(booth.id)
         last = h.last_contact_at if h else None
         rows.append({

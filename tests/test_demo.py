@@ -34,10 +34,13 @@ def test_demo_invariants(tmp_path, database_url):
         seed_demo(session, hash_method=FAST_HASH)
         session.commit()
 
-        venues = {v.code: v for v in session.scalars(select(Venue))}
+        venues = {v.code: v for v in session.scalars(select(Venue).where(Venue.kind != "other"))}
         assert {c: len(v.booths) for c, v in venues.items()} == {
             "COOP": 12, "SAOMAI": 9, "SAMSON-A": 12}
         assert {v.kind for v in venues.values()} == {"supermarket", "hotel", "beach"}
+        # Central also keeps its warehouse, a stock location that sells nothing.
+        assert session.scalars(select(Booth.code).where(Booth.kind == "warehouse")).all() == [
+            "KHO-TT"]
         codes = set(session.scalars(select(Booth.code)))
         assert {"COOP-01", "COOP-12", "SAOMAI-09", "SAMSON-A-01", "SAMSON-A-12"} <= codes
 
@@ -64,7 +67,7 @@ def test_demo_invariants(tmp_path, database_url):
             else:
                 assert barcode.code[:2] in {f"2{d}" for d in range(10)}
 
-        for booth in session.scalars(select(Booth)):
+        for booth in session.scalars(select(Booth).where(Booth.kind == "booth")):
             staff = Counter(u.role for u in session.scalars(
                 select(User).where(User.booth_id == booth.id)))
             assert staff == {"cashier": 1, "manager": 1}, booth.code

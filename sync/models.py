@@ -28,7 +28,7 @@ from pos.models import Booth, _in
 from pos.types import UTCDateTime, new_uuid, utcnow
 
 EVENT_TYPES = ("sale_completed", "sale_refunded", "sale_voided", "shift_opened",
-               "shift_closed", "cash_moved", "transfer_received")
+               "shift_closed", "cash_moved", "transfer_received", "stock_adjusted")
 EVENT_STATUSES = ("applied", "needs_review")
 FEEDS = ("catalog", "transfers")
 

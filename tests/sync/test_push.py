@@ -65,3 +65,23 @@ def test_acknowledged_events_are_pruned_after_the_retention_window(pair):
         assert db.session.scalar(text("SELECT max(seq) FROM outbox_event")) == 5
     pair.client().sync_once()
     assert totals(pair.central) == totals(pair.booth)
+
+
+def test_a_stock_adjustment_reaches_central_with_its_reason(pair):
+    from inventory.adjustments import adjust_stock
+    from inventory.models import Product
+    from tests.sync.conftest import booth_row, staff
+
+    product_id = stocked_products(pair.booth)[0]
+    with pair.booth.app_context():
+        move, created = adjust_stock(db.session, booth=booth_row(),
+                                     product=db.session.get(Product, product_id), qty=-2,
+                                     reason="damage", by=staff("manager"), note="Vỡ chai")
+        db.session.commit()
+        move_id = move.id
+    pair.client().sync_once()
+    assert totals(pair.central) == totals(pair.booth)
+    with pair.central.app_context():
+        row = db.session.execute(text(
+            "SELECT qty, kind, reason FROM stock_move WHERE id = :i"), {"i": move_id}).one()
+    assert tuple(row) == (-2, "adjust", "damage")

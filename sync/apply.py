@@ -80,6 +80,8 @@ def _preload(session: Session, booth: Booth, events: list[dict]) -> _Batch:
         if event["type"] == "shift_opened":
             shift_ids.add(p.get("id"))
         shift_ids.add(p.get("shift_id"))
+        if isinstance(p.get("report"), dict):  # shift_closed names its shift in the report
+            shift_ids.add(p["report"].get("shift_id"))
         if event["type"] in ("sale_completed", "sale_refunded", "sale_voided"):
             sale_ids.add(p.get("id"))
             sale_ids.add(p.get("refund_of"))
@@ -87,6 +89,8 @@ def _preload(session: Session, booth: Booth, events: list[dict]) -> _Batch:
         for line in p.get("lines") or ():
             if isinstance(line, dict):
                 product_ids.add(line.get("product_id"))
+        if isinstance(p.get("move"), dict):
+            product_ids.add(p["move"].get("product_id"))
     usernames.discard(None)
     shift_ids.discard(None)
     sale_ids.discard(None)
@@ -128,7 +132,7 @@ def _move(batch: _Batch, *, product_id: int, qty: int, kind: str, reference: str
           by: int | None, at: datetime, note: str = "") -> None:
     batch.moves.append({"id": new_uuid(), "booth_id": batch.booth.id, "product_id": product_id,
                         "qty": qty, "kind": kind, "reference": reference[:100],
-                        "note": note[:300], "by_id": by, "at": at})
+                        "note": note[:300], "reason": "", "by_id": by, "at": at})
 
 
 def _shift_opened(batch: _Batch, p: dict, event: dict) -> None:
@@ -272,10 +276,21 @@ def _transfer_received(batch: _Batch, p: dict, event: dict) -> None:
         "received_by": (p.get("by") or "")[:64]}
 
 
+def _stock_adjusted(batch: _Batch, p: dict, event: dict) -> None:
+    move = p["move"]
+    if move["product_id"] not in batch.products:
+        raise Problem(f"Sản phẩm {move['product_id']} không có trong danh mục trung tâm.")
+    batch.moves.append({
+        "id": move["id"], "booth_id": batch.booth.id, "product_id": move["product_id"],
+        "qty": int(move["qty"]), "kind": move["kind"], "reference": move["reference"][:100],
+        "note": (move.get("note") or "")[:300], "reason": move.get("reason") or "",
+        "by_id": _user(batch, p.get("by")), "at": parse_time(move["at"])})
+
+
 APPLIERS = {
     "shift_opened": _shift_opened, "shift_closed": _shift_closed, "cash_moved": _cash_moved,
     "sale_completed": _sale, "sale_refunded": _sale, "sale_voided": _sale_voided,
-    "transfer_received": _transfer_received,
+    "transfer_received": _transfer_received, "stock_adjusted": _stock_adjusted,
 }
 
 
@@ -298,14 +313,16 @@ def apply_events(session: Session, *, booth: Booth, events: list[dict]) -> dict[
 
 
 def _write(session: Session, batch: _Batch) -> None:
-    """One multi-row statement per table, parents first."""
+    """One multi-row statement per table, parents first. Shifts already stored are
+    closed before new ones are inserted: a cashier's next shift may only open once the
+    previous one is closed (one open shift per cashier)."""
+    for shift_id, values in batch.shift_updates.items():
+        session.execute(update(Shift).where(Shift.id == shift_id).values(**values))
     for model, rows in ((Shift, list(batch.shifts.values())), (Sale, list(batch.sales.values())),
                         (SaleLine, batch.lines), (Payment, batch.payments),
                         (CashMovement, batch.cash), (StockMove, batch.moves)):
         if rows:
             session.execute(insert(model), rows)
-    for shift_id, values in batch.shift_updates.items():
-        session.execute(update(Shift).where(Shift.id == shift_id).values(**values))
     for sale_id, values in batch.sale_updates.items():
         session.execute(update(Sale).where(Sale.id == sale_id).values(**values))
     for line_id, received in batch.transfer_lines.items():

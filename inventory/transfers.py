@@ -33,9 +33,25 @@ def _whole(value, field: str, *, minimum: int) -> int:
 
 
 def ship_transfer(session: Session, *, booth: Booth, lines: list[tuple[int, int]], by: User,
-                  note: str = "") -> Transfer:
-    """Central ships ``(product_id, qty)`` lines to a booth; the booth pulls it with the
-    transfers feed."""
+                  note: str = "", request_id: str | None = None) -> Transfer:
+    """Central ships ``(product_id, qty)`` lines from its warehouse to a booth (by hand,
+    or answering the booth's restock request): the goods leave the warehouse's ledger and
+    are in transit until the booth, which pulls the transfer with the transfers feed,
+    counts them."""
+    from inventory.models import RestockRequest
+    from inventory.warehouse import central_warehouse
+
+    if booth.kind != "booth":
+        raise DomainError(_("Chỉ chuyển hàng tới một quầy bán."), field="booth")
+    request = None
+    if request_id is not None:
+        request = session.get(RestockRequest, request_id)
+        if request is None or request.booth_id != booth.id:
+            raise NotFound(_("Không có yêu cầu bổ sung hàng %(id)s của quầy này.",
+                             id=request_id), field="request_id", code="unknown_request")
+        if request.status != "requested":
+            raise Conflict(_("Yêu cầu %(n)s đã được xử lý.", n=request.number),
+                           field="request_id", code="request_closed")
     if not lines:
         raise DomainError(_("Phiếu chuyển cần ít nhất một dòng hàng."), field="lines")
     if len(lines) > MAX_TRANSFER_LINES:
@@ -58,10 +74,19 @@ def ship_transfer(session: Session, *, booth: Booth, lines: list[tuple[int, int]
         Transfer.booth_id == booth.id)) or 0
     transfer = Transfer(number=f"PC-{booth.code}-{count + 1:05d}", booth_id=booth.id,
                         status="shipped", shipped_at=utcnow(), shipped_by=by.username,
-                        note=(note or "")[:300], version=version)
+                        note=(note or "")[:300], version=version,
+                        request_id=request.id if request else None)
     transfer.lines = [TransferLine(position=i, product_id=product_id, qty=qty)
                       for i, (product_id, qty) in enumerate(lines)]
     session.add(transfer)
+    session.flush()
+    warehouse = central_warehouse(session)
+    for line in transfer.lines:
+        post_move(session, booth=warehouse, product=session.get(Product, line.product_id),
+                  qty=-line.qty, kind="transfer_out", reference=transfer.number, by=by)
+    if request is not None:
+        request.status = "shipped"
+        request.transfer_id = transfer.id
     session.flush()
     return transfer
 

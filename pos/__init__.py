@@ -162,3 +162,8 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(sync_api)
         app.register_blueprint(sync_office_api)
         app.register_blueprint(sync_office_web)
+        from central.warehouse import api as warehouse_api
+        from central.warehouse import pages as warehouse_pages
+
+        app.register_blueprint(warehouse_api)
+        app.register_blueprint(warehouse_pages)

@@ -230,6 +230,7 @@ class ShipIn(BaseModel):
     booth: str
     lines: list[ShipLine]
     note: str = ""
+    request_id: str | None = None
 
 
 @office_bp.post("/transfers")
@@ -239,7 +240,8 @@ def office_ship_transfer():
     body = parse(ShipIn, json_body())
     booth = booth_by_code(db.session, body.booth)
     transfer = ship_transfer(db.session, booth=booth, by=current_user, note=body.note,
-                             lines=[(line.product_id, line.qty) for line in body.lines])
+                             lines=[(line.product_id, line.qty) for line in body.lines],
+                             request_id=body.request_id)
     answer = feeds.transfer_to_json(transfer) | {"booth": booth.code}
     db.session.commit()
     return answer, 201

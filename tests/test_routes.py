@@ -81,6 +81,11 @@ EXPECTED = {
         "sync_office_api.office_booth_health": OFFICE,
         "sync_office_api.office_review_events": OFFICE,
         "sync_office.review_page": OFFICE,
+        "warehouse_api.create_consignment": OFFICE,
+        "warehouse_api.list_transfers": OFFICE,
+        "warehouse.warehouse_page": OFFICE,
+        "warehouse.ship_page": OFFICE,
+        "warehouse.transfers_page": OFFICE,
     },
 }
 SAMPLE_ARGS = {"product_id": 1, "code": "8936000000004", "id": 1,

@@ -64,5 +64,5 @@ def logout():
 @allow(*ALL_ROLES)
 def home():
     if current_app.config["OCOP_ROLE"] == "central":
-        return redirect(url_for("central.booths"))
+        return redirect(url_for("cockpit.cockpit_page"))
     return redirect(url_for("inventory.catalog"))

@@ -226,6 +226,15 @@ def ingest_batch(session: Session, *, booth: Booth, body: PushIn) -> dict:
             "server_time": now.isoformat()}
 
 
+def _shift_of(payload: dict) -> str | None:
+    shift_id = payload.get("shift_id")
+    if shift_id is None and isinstance(payload.get("report"), dict):
+        shift_id = payload["report"].get("shift_id")
+    if shift_id is None and "opening_float" in payload:  # shift_opened is the shift itself
+        shift_id = payload.get("id")
+    return shift_id if isinstance(shift_id, str) else None
+
+
 def _store_and_apply(session: Session, booth: Booth, epoch: str,
                      fresh: list[EventIn]) -> dict[str, str]:
     """Insert the new events and apply them in bulk; if the bulk insert trips over
@@ -252,5 +261,5 @@ def _store_and_apply(session: Session, booth: Booth, epoch: str,
         "id": e.id, "booth_id": booth.id, "epoch": epoch, "seq": e.seq, "type": e.type,
         "hash": e.hash, "occurred_at": e.occurred_at, "received_at": now,
         "payload": e.payload, "status": "needs_review" if e.id in problems else "applied",
-        "problem": problems.get(e.id, "")} for e in fresh])
+        "shift_id": _shift_of(e.payload), "problem": problems.get(e.id, "")} for e in fresh])
     return problems

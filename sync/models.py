@@ -28,7 +28,8 @@ from pos.models import Booth, _in
 from pos.types import UTCDateTime, new_uuid, utcnow
 
 EVENT_TYPES = ("sale_completed", "sale_refunded", "sale_voided", "shift_opened",
-               "shift_closed", "cash_moved", "transfer_received", "stock_adjusted")
+               "shift_closed", "cash_moved", "transfer_received", "stock_adjusted",
+               "stocktake_committed", "restock_requested")
 EVENT_STATUSES = ("applied", "needs_review")
 FEEDS = ("catalog", "transfers")
 
@@ -126,6 +127,9 @@ class IngestedEvent(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     payload: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20))
+    # The shift the event belongs to: reconciliation counts a shift's events against the
+    # manifest its closing carried.
+    shift_id: Mapped[str | None] = mapped_column(String(36), index=True)
     # Why an event needs review (a broken business rule), in Vietnamese.
     problem: Mapped[str] = mapped_column(Text, default="")
 

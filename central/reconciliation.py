@@ -1,0 +1,184 @@
+"""Does every booth's day add up? Each shift's Z-report as the booth sent it (its
+manifest) against the figures central recomputes from the sale rows it holds.
+
+A shift is ``reconciled`` when central holds every event its manifest counts and its own
+totals equal the report to the đồng; ``incomplete`` while events (or the closing itself)
+are still missing; ``mismatch`` when everything arrived and the figures still differ, or
+an event of the shift waits for review (docs/sync-research.md §2.3, R7).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from central.models import ShiftReport
+from inventory.models import Product, StockMove, Transfer
+from pos.counter import BUSINESS_TZ, shift_report
+from pos.counter_models import PAYMENT_METHODS, Shift
+from pos.errors import DomainError, NotFound
+from pos.models import Booth, Venue
+from pos.types import utcnow
+from sync.models import BoothHealth, IngestedEvent
+
+STATUS_ORDER = {"reconciled": 0, "incomplete": 1, "mismatch": 2}
+
+
+def parse_day(text: str | None, *, field: str = "day") -> date:
+    """A business day from ``YYYY-MM-DD``; never a day that has not begun in Vietnam."""
+    if not text:
+        raise DomainError(_("Cần chọn ngày (YYYY-MM-DD)."), field=field, code="required")
+    try:
+        day = date.fromisoformat(text[:10]) if len(text) <= 10 else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise DomainError(_("Ngày không hợp lệ: %(d)s (cần dạng YYYY-MM-DD).", d=text[:20]),
+                          field=field, code="bad_date")
+    if day > utcnow().astimezone(BUSINESS_TZ).date():
+        raise DomainError(_("Ngày %(d)s chưa tới.", d=day.strftime("%d/%m/%Y")), field=field,
+                          code="future_date")
+    return day
+
+
+def _shift_status(report: ShiftReport | None, computed: dict, arrived: Counter,
+                  review: int) -> tuple[str, list[str]]:
+    """The status of one shift and the reasons a person reads."""
+    if report is None:
+        return "incomplete", [_("Chưa nhận báo cáo đóng ca.")]
+    reasons = []
+    expected = report.manifest.get("count_by_type") or {}
+    for kind, count in sorted(expected.items()):
+        if arrived.get(kind, 0) < count:
+            reasons.append(_("Thiếu %(n)d sự kiện %(kind)s.", n=count - arrived.get(kind, 0),
+                             kind=kind))
+    if reasons:
+        return "incomplete", reasons
+    if review:
+        reasons.append(_("%(n)d sự kiện của ca đang chờ xem lại.", n=review))
+    reported = report.report
+    if reported.get("net_total") != computed["net_total"]:
+        reasons.append(_("Tổng bán báo cáo %(a)s ≠ tính lại %(b)s.", a=reported.get("net_total"),
+                         b=computed["net_total"]))
+    for method in PAYMENT_METHODS:
+        a = (reported.get("totals_by_method") or {}).get(method, 0)
+        b = computed["totals_by_method"].get(method, 0)
+        if a != b:
+            reasons.append(_("%(m)s: báo cáo %(a)s ≠ tính lại %(b)s.", m=method, a=a, b=b))
+    if reported.get("expected_cash") != computed["expected_cash"]:
+        reasons.append(_("Tiền mặt dự kiến báo cáo %(a)s ≠ tính lại %(b)s.",
+                         a=reported.get("expected_cash"), b=computed["expected_cash"]))
+    return ("mismatch" if reasons else "reconciled"), reasons
+
+
+def shift_reconciliation(session: Session, shift: Shift) -> dict:
+    report = session.get(ShiftReport, shift.id)
+    computed = shift_report(session, shift=shift)
+    counts = session.execute(select(IngestedEvent.type, IngestedEvent.status, func.count())
+                             .where(IngestedEvent.shift_id == shift.id)
+                             .group_by(IngestedEvent.type, IngestedEvent.status)).all()
+    arrived = Counter()
+    for kind, _status, n in counts:
+        arrived[kind] += n
+    review = sum(n for _kind, status, n in counts if status == "needs_review")
+    status, reasons = _shift_status(report, computed, arrived, review)
+    reported = report.report if report else {}
+    return {
+        "shift_id": shift.id, "cashier": computed["cashier"], "status": status,
+        "reasons": reasons, "opened_at": computed["opened_at"],
+        "closed_at": computed["closed_at"],
+        "reported_total": reported.get("net_total"), "computed_total": computed["net_total"],
+        "by_method": {m: {"reported": (reported.get("totals_by_method") or {}).get(m),
+                          "computed": computed["totals_by_method"][m]}
+                      for m in PAYMENT_METHODS},
+        "cash_expected": computed["expected_cash"],
+        "cash_counted": reported.get("counted_cash"),
+        "cash_difference": reported.get("difference"), "note": reported.get("note") or "",
+        "events": dict(arrived), "needs_review": review,
+        "manifest": report.manifest.get("count_by_type") if report else None,
+    }
+
+
+def _stock_differences(session: Session, booth: Booth, day: date) -> list[dict]:
+    """What the booth's stock did that day other than selling: transfers received short or
+    over, stocktake counts, adjustments by reason — each with its value at the price."""
+    start = datetime.combine(day, datetime.min.time(), BUSINESS_TZ)
+    end = start + timedelta(days=1)
+    rows = []
+    transfers = session.scalars(select(Transfer).where(
+        Transfer.booth_id == booth.id, Transfer.received_at >= start,
+        Transfer.received_at < end).options(selectinload(Transfer.lines))).all()
+    prices = {}
+    for transfer in transfers:
+        for line in transfer.lines:
+            if line.received is not None and line.received != line.qty:
+                price = prices.setdefault(line.product_id, session.get(
+                    Product, line.product_id).price)
+                rows.append({"kind": "transfer", "reference": transfer.number,
+                             "product_id": line.product_id, "qty": line.received - line.qty,
+                             "value": (line.received - line.qty) * price})
+    moves = session.execute(
+        select(StockMove.kind, StockMove.reason, StockMove.reference, StockMove.product_id,
+               func.sum(StockMove.qty), func.sum(StockMove.qty * Product.price))
+        .join(Product, Product.id == StockMove.product_id)
+        .where(StockMove.booth_id == booth.id, StockMove.at >= start, StockMove.at < end,
+               StockMove.kind.in_(("adjust", "count", "expire")))
+        .group_by(StockMove.kind, StockMove.reason, StockMove.reference,
+                  StockMove.product_id)).all()
+    for kind, reason, reference, product_id, qty, value in moves:
+        rows.append({"kind": kind, "reason": reason, "reference": reference,
+                     "product_id": product_id, "qty": int(qty), "value": int(value)})
+    return rows
+
+
+def reconcile_day(session: Session, *, day: date, venue: str | None = None) -> dict:
+    """The contract's reconciliation for one business day, booth by booth (only booths that
+    had a shift that day; the silent ones are listed apart)."""
+    query = select(Booth).join(Venue).where(Booth.kind == "booth").order_by(Booth.code)
+    if venue:
+        if session.scalar(select(Venue.id).where(Venue.code == venue)) is None:
+            raise NotFound(_("Không có điểm bán %(v)s.", v=venue), field="venue",
+                           code="unknown_venue")
+        query = query.where(Venue.code == venue)
+    booths = session.scalars(query).all()
+    shifts_by_booth: dict[int, list[Shift]] = defaultdict(list)
+    for shift in session.scalars(select(Shift).where(
+            Shift.business_day == day, Shift.booth_id.in_([b.id for b in booths]))
+            .order_by(Shift.opened_at)):
+        shifts_by_booth[shift.booth_id].append(shift)
+    health = {h.booth_id: h for h in session.scalars(select(BoothHealth))}
+    result, silent = [], []
+    for booth in booths:
+        shifts = [shift_reconciliation(session, s) for s in shifts_by_booth.get(booth.id, [])]
+        h = health.get(booth.id)
+        last_sync = h.last_contact_at.isoformat() if h and h.last_contact_at else None
+        if not shifts:
+            silent.append({"booth": booth.code, "venue": booth.venue.code,
+                           "last_sync_at": last_sync})
+            continue
+        reported = [s["reported_total"] for s in shifts]
+        reported_total = sum(r for r in reported if r is not None)
+        computed_total = sum(s["computed_total"] for s in shifts)
+        counted = [s["cash_counted"] for s in shifts if s["cash_counted"] is not None]
+        result.append({
+            "booth": booth.code, "venue": booth.venue.code, "name": booth.name,
+            "status": max((s["status"] for s in shifts), key=STATUS_ORDER.__getitem__),
+            "reported_total": reported_total, "computed_total": computed_total,
+            "difference": computed_total - reported_total,
+            "by_method": {m: {k: sum(s["by_method"][m][k] or 0 for s in shifts)
+                              for k in ("reported", "computed")} for m in PAYMENT_METHODS},
+            "cash_expected": sum(s["cash_expected"] for s in shifts),
+            "cash_counted": sum(counted) if counted else None,
+            "stock_differences": _stock_differences(session, booth, day),
+            "last_sync_at": last_sync, "shifts": shifts,
+        })
+    result.sort(key=lambda b: (-STATUS_ORDER[b["status"]], b["booth"]))
+    answer = {"day": day.isoformat(), "venue": venue, "booths": result, "silent_booths": silent}
+    if not result:
+        answer["message"] = _("Chưa có ca bán hàng nào trong ngày %(d)s.",
+                              d=day.strftime("%d/%m/%Y"))
+    return answer

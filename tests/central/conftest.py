@@ -1,0 +1,4 @@
+"""Central's tests use the booth+central pair of the sync tests: the data central holds
+comes from real booths through the real sync."""
+
+from tests.sync.conftest import central_url, pair  # noqa: F401  (fixtures)

@@ -51,6 +51,37 @@ def cockpit_page():
                            venues=venues)
 
 
+MAX_STATEMENT_BYTES = 5 * 1024 * 1024
+
+
+def _statement_bytes() -> bytes:
+    request.max_content_length = MAX_STATEMENT_BYTES
+    upload = request.files.get("file")
+    if upload is None:
+        raise DomainError("Chọn tệp sao kê ngân hàng (CSV).", field="file", code="required")
+    return upload.read(MAX_STATEMENT_BYTES + 1)
+
+
+@api.post("/reports/bank-statement")
+@allow(*OFFICE)
+def bank_statement():
+    """Match a CSV bank statement's credits to the booths' VietQR transfers."""
+    from central.bank import match_statement, parse_statement
+
+    return match_statement(db.session, lines=parse_statement(_statement_bytes()))
+
+
+@pages.route("/cockpit/bank", methods=["GET", "POST"])
+@allow(*OFFICE)
+def bank_page():
+    from central.bank import match_statement, parse_statement
+
+    result = None
+    if request.method == "POST":
+        result = match_statement(db.session, lines=parse_statement(_statement_bytes()))
+    return render_template("central/bank.html", result=result)
+
+
 @pages.get("/cockpit/shifts/<shift_id>")
 @allow(*OFFICE)
 def shift_page(shift_id: str):

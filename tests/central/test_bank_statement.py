@@ -1,0 +1,73 @@
+"""A bank statement matched against the VietQR transfers the booth took."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from pos import counter
+from pos.counter import BUSINESS_TZ
+from pos.extensions import db
+from pos.models import User
+from pos.services import create_token
+from pos.types import utcnow
+from tests.sync.conftest import booth_row, open_shift, staff, stocked_products
+
+
+def _transfer_sale(app, product_id: int, reference: str) -> dict:
+    with app.app_context():
+        from inventory.models import Product
+
+        price = db.session.get(Product, product_id).price
+        sale, _ = counter.complete_sale(
+            db.session, booth=booth_row(), cashier=staff(), sale_id=None,
+            lines=[counter.LineInput(qty=1, product_id=product_id)],
+            payments=[counter.PaymentInput(method="transfer", amount=price,
+                                           reference=reference)])
+        db.session.commit()
+        return counter.sale_to_json(sale)
+
+
+def _upload(app, content: bytes):
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "vanphong"))
+        token = create_token(db.session, user=user)[1]
+        db.session.commit()
+    return app.test_client().post(
+        "/api/v1/reports/bank-statement", headers={"Authorization": f"Bearer {token}"},
+        data={"file": (io.BytesIO(content), "saoke.csv")}, content_type="multipart/form-data")
+
+
+def test_transfers_match_by_reference_and_the_leftovers_are_listed(pair):
+    open_shift(pair.booth)
+    a, b, c = stocked_products(pair.booth)
+    first = _transfer_sale(pair.booth, a, "OCOP1A2B3C4D")
+    second = _transfer_sale(pair.booth, b, "OCOP9F8E7D6C")
+    missing = _transfer_sale(pair.booth, c, "OCOP55554444")
+    pair.client().sync_once()
+    today = utcnow().astimezone(BUSINESS_TZ).date().strftime("%d/%m/%Y")
+    statement = (
+        "Ngày,Số tiền,Nội dung\n"
+        f'{today},"{first["total"]:,}",NGUYEN VAN A chuyen tien OCOP1A2B3C4D\n'
+        f"{today},{second['total']},CK OCOP 9F8E 7D6C\n"
+        f"{today},123000,Tien khong ro\n"
+        f"{today},-50000,Phi dich vu\n")
+    answer = _upload(pair.central, ("\ufeff" + statement).encode()).get_json()
+    assert {m["sale"] for m in answer["matched"]} == {first["number"], second["number"]}
+    assert [b["amount"] for b in answer["unmatched_bank"]] == [123_000]
+    assert [s["sale"] for s in answer["unmatched_sales"]] == [missing["number"]]
+
+
+@pytest.mark.parametrize("content, code", [
+    (b"date;value\n01/12/2026;5\n", "bad_columns"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", "bad_format"),
+    (b"Ng\xe0y,S\xf4 ti\xe8n", "bad_format"),
+    ("Ngày,Số tiền,Nội dung\n32/13/2026,1000,x\n".encode(), "bad_date"),
+    ("Ngày,Số tiền,Nội dung\n01/12/2026,mười nghìn,x\n".encode(), "bad_amount"),
+])
+def test_a_statement_in_a_wrong_format_gets_a_clear_answer(pair, content, code):
+    response = _upload(pair.central, content)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == code

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pos.extensions import db
@@ -25,3 +25,18 @@ class ShiftReport(db.Model):
     report: Mapped[dict] = mapped_column(JSON)
     manifest: Mapped[dict] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SalesDaily(db.Model):
+    """Net sales per business day, booth and product, kept by the ingest in the same
+    transaction as the sale rows: a year's report reads this (hundreds of thousands of
+    rows) instead of ten million sale lines."""
+
+    __tablename__ = "sales_daily"
+
+    business_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    booth_id: Mapped[int] = mapped_column(ForeignKey("booth.id"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), primary_key=True)
+    qty: Mapped[int] = mapped_column(default=0)
+    amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    receipts: Mapped[int] = mapped_column(default=0)

@@ -115,6 +115,8 @@ class StockMove(db.Model):
         CheckConstraint("qty <> 0", name="qty_nonzero"),
         CheckConstraint(_in("kind", MOVE_KINDS), name="kind"),
         Index("ix_stock_move_booth_product", "booth_id", "product_id"),
+        # Reconciliation reads a day's adjustments and counts, not its sales.
+        Index("ix_stock_move_kind_at", "kind", "at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
@@ -138,6 +140,8 @@ class StockLevel(db.Model):
     ``post_move``."""
 
     __tablename__ = "stock_level"
+    # The stock list sorted by on-hand walks this index a page at a time.
+    __table_args__ = (Index("ix_stock_level_booth_on_hand", "booth_id", "on_hand", "product_id"),)
 
     booth_id: Mapped[int] = mapped_column(ForeignKey("booth.id"), primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), primary_key=True)

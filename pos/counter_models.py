@@ -49,6 +49,8 @@ class Shift(db.Model):
         Index("ix_shift_one_open_per_cashier", "cashier_id", unique=True,
               sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
         Index("ix_shift_booth_status", "booth_id", "status"),
+        # Central reconciles by business day.
+        Index("ix_shift_business_day", "business_day", "booth_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
@@ -113,6 +115,8 @@ class Sale(db.Model):
         CheckConstraint("change >= 0", name="change"),
         CheckConstraint("(kind = 'refund') = (refund_of_id IS NOT NULL)", name="refund_link"),
         CheckConstraint("status = 'completed' OR voided_at IS NOT NULL", name="voided_at"),
+        # The stock list's sold-in-the-last-30-days reads a booth's recent sales only.
+        Index("ix_sale_booth_created", "booth_id", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -112,3 +112,36 @@ def test_a_day_with_no_data_says_so(pair):
     body = reconciliation(pair.central, day=last_year).get_json()
     assert body["booths"] == [] and "Chưa có ca bán hàng nào" in body["message"]
     assert reconciliation(pair.central, day=last_year, venue="NOWHERE").status_code == 404
+
+
+def test_central_figures_follow_the_tills_own_report(pair):
+    """The grouped figures reconciliation uses agree with the till's X/Z-report rules
+    (refund, void, cash in and out, split payment)."""
+    from pos import counter
+    from pos.counter_models import Sale, Shift
+    from central.reconciliation import shift_figures
+    from tests.sync.conftest import booth_row, staff
+
+    shift_id = open_shift(pair.booth, opening_float=200_000)
+    a, b, c = stocked_products(pair.booth)
+    first = sell(pair.booth, [(a, 3)])
+    voided = sell(pair.booth, [(b, 1)], method="card")
+    refund(pair.booth, first["id"], [(a, 1)])
+    with pair.booth.app_context():
+        booth, cashier = booth_row(), staff()
+        shift = db.session.get(Shift, shift_id)
+        counter.move_cash(db.session, booth=booth, shift=shift, actor=cashier, kind="in",
+                          amount=100_000, reason="Thêm tiền lẻ")
+        counter.move_cash(db.session, booth=booth, shift=shift, actor=cashier, kind="out",
+                          amount=50_000, reason="Nộp két")
+        counter.void_sale(db.session, booth=booth, actor=staff("manager"),
+                          sale=db.session.get(Sale, voided["id"]), reason="Nhầm")
+        db.session.commit()
+    pair.client().sync_once()
+    with pair.central.app_context():
+        shift = db.session.get(Shift, shift_id)
+        till = counter.shift_report(db.session, shift=shift)
+        ours = shift_figures(db.session, [shift])[shift_id]
+    assert ours["net_total"] == till["net_total"]
+    assert ours["totals_by_method"] == till["totals_by_method"]
+    assert ours["expected_cash"] == till["expected_cash"]

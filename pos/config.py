@@ -69,6 +69,9 @@ class Config:
         self.OCOP_SYNC_INTERVAL = float(settings.get("OCOP_SYNC_INTERVAL", 5))
         # Acknowledged events are forgotten after this many days.
         self.OCOP_SYNC_RETENTION_DAYS = int(settings.get("OCOP_SYNC_RETENTION_DAYS", 30))
+        # A served booth backs itself up this often (hours; 0: never) and keeps N copies.
+        self.OCOP_BACKUP_HOURS = float(settings.get("OCOP_BACKUP_HOURS", 24))
+        self.OCOP_BACKUP_KEEP = int(settings.get("OCOP_BACKUP_KEEP", 14))
         self.OCOP_PRINTER = settings.get("OCOP_PRINTER", "none")
         self.OCOP_PRINTER_PROFILE = settings.get("OCOP_PRINTER_PROFILE", "default")
         self.OCOP_PRINTER_MODE = settings.get("OCOP_PRINTER_MODE", "raster")

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
+from pydantic import BaseModel, Field, StrictInt, StrictStr
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from inventory import services
+from inventory.adjustments import MAX_ADJUST_QTY, adjust_stock, move_to_json
 from inventory.barcodes import parse_scan
-from inventory.models import Barcode, Product, StockLevel
-from pos.auth import ALL_ROLES, allow
+from inventory.models import Barcode, Product
+from pos.auth import ALL_ROLES, MANAGERS, allow
 from pos.context import current_booth
+from pos.counter import normalise_id
 from pos.errors import DomainError, NotFound
 from pos.extensions import db
+from sync.api import json_body, parse
 
 bp = Blueprint("inventory_api", __name__, url_prefix="/api/v1")
 
@@ -41,10 +47,32 @@ def _with_stock(products: list[Product]) -> list[dict]:
 @bp.get("/products")
 @allow(*ALL_ROLES)
 def list_products():
-    """Search by name (accent-insensitive), code, producer or barcode."""
+    """Search by name (accent-insensitive), code, producer or barcode; without ``q`` and
+    with ``after_id``, list the whole catalogue in id order (``limit`` ≤ 500), with the
+    ``next_after_id`` of the following page (``null`` at the end)."""
+    if "after_id" in request.args and not request.args.get("q"):
+        return _catalogue_page()
     limit = _int_arg("limit", 20, 1, services.MAX_SEARCH_RESULTS)
     found = services.search_products(db.session, query=request.args.get("q", ""), limit=limit)
     return {"products": _with_stock(found)}
+
+
+MAX_PAGE = 500
+
+
+def _catalogue_page() -> dict:
+    """A keyset page, stable while products are added; the same few queries whatever its
+    size (rows, producers, barcodes, stock), never one per row."""
+    after_id = _int_arg("after_id", 0, 0, 2**62)
+    limit = _int_arg("limit", 100, 1, MAX_PAGE)
+    rows = db.session.scalars(select(Product).where(Product.id > after_id)
+                              .order_by(Product.id).limit(limit + 1)
+                              .options(selectinload(Product.producer),
+                                       selectinload(Product.barcodes))).all()
+    page = list(rows[:limit])
+    return {"products": [row | {"active": product.active}
+                         for row, product in zip(_with_stock(page), page, strict=True)],
+            "next_after_id": page[-1].id if len(rows) > limit else None}
 
 
 @bp.get("/products/<int:product_id>")
@@ -70,17 +98,123 @@ def product_by_barcode(code: str):
     return result
 
 
+def _flag(name: str) -> bool:
+    return request.args.get(name, "") in ("1", "true", "yes")
+
+
+def stock_query_args() -> dict:
+    """The stock list's filters, sort and page from the query string (shared with the
+    page): a bad value answers 422 naming it."""
+    sort = request.args.get("sort", "name")
+    if sort not in services.STOCK_SORTS:
+        raise DomainError(_("Cách sắp xếp không hợp lệ: %(s)s (name, on_hand, days_of_cover, "
+                            "sold_30).", s=sort[:30]), field="sort", code="bad_sort")
+    direction = request.args.get("dir")
+    if direction not in (None, "", "asc", "desc"):
+        raise DomainError(_("Chiều sắp xếp phải là asc hoặc desc."), field="dir",
+                          code="bad_sort")
+    return {"query": request.args.get("q", "")[:100], "sort": sort,
+            "descending": None if not direction else direction == "desc",
+            "low": _flag("low"), "negative": _flag("negative"),
+            "page": _int_arg("page", 1, 1, 100_000),
+            "per_page": _int_arg("per_page", services.STOCK_PER_PAGE, 1,
+                                 services.MAX_STOCK_PER_PAGE)}
+
+
 @bp.get("/stock")
 @allow(*ALL_ROLES)
 def stock():
-    """On-hand per product at this booth; ``low=1`` lists only what needs restocking."""
+    """On-hand per product at this booth with sales of the last 7 and 30 days and days
+    of cover; ``q``, ``sort``, ``dir``, ``low=1``, ``negative=1``, ``page``, ``per_page``."""
     booth = current_booth()
-    query = (select(StockLevel).where(StockLevel.booth_id == booth.id)
-             .join(Product).order_by(Product.name))
-    if request.args.get("low") == "1":
-        query = query.where(StockLevel.on_hand <= services.LOW_STOCK)
-    return {"booth": booth.code, "stock": [
-        {"product_id": lvl.product_id, "code": lvl.product.code, "name": lvl.product.name,
-         "on_hand": lvl.on_hand, "low": lvl.on_hand <= services.LOW_STOCK,
-         "negative": lvl.on_hand < 0}
-        for lvl in db.session.scalars(query)]}
+    args = stock_query_args()
+    result = services.list_stock(db.session, booth=booth, **args)
+    next_url = None
+    if result.has_next:
+        next_url = url_for(".stock", **(request.args.to_dict() | {"page": result.page + 1}))
+    return {"booth": booth.code, "page": result.page, "per_page": result.per_page,
+            "next": next_url, "stock": [services.stock_row_to_json(row) for row in result.rows]}
+
+
+@bp.get("/stock/<int:product_id>/moves")
+@allow(*MANAGERS)
+def stock_moves(product_id: int):
+    """The product's recent moves here with the sales they belong to and the balance
+    each left, so a negative balance can be traced to the sales that caused it."""
+    booth = current_booth()
+    product = services.get_product(db.session, product_id)
+    moves = services.recent_moves(db.session, booth=booth, product=product,
+                                  limit=_int_arg("limit", 50, 1, services.MAX_MOVES_SHOWN))
+    on_hand = services.on_hand(db.session, booth=booth, product_ids=[product.id])
+    return {"booth": booth.code, "product": {"id": product.id, "code": product.code,
+                                             "name": product.name, "price": product.price},
+            "on_hand": on_hand.get(product.id, 0), "moves": moves}
+
+
+class ReorderPointIn(BaseModel):
+    reorder_point: StrictInt | None = Field(ge=0, le=services.MAX_REORDER_POINT)
+
+
+class AdjustmentIn(BaseModel):
+    id: StrictStr | None = Field(default=None, max_length=64)
+    product_id: StrictInt = Field(ge=1, le=2**31 - 1)
+    qty: StrictInt = Field(ge=-MAX_ADJUST_QTY, le=MAX_ADJUST_QTY)
+    reason: StrictStr = Field(max_length=20)
+    note: StrictStr = Field(default="", max_length=300)
+
+
+def _parse(model: type[BaseModel], messages: dict[str, str]):
+    """The JSON body validated by ``model``; the 422 names the field in Vietnamese."""
+    try:
+        return parse(model, json_body())
+    except DomainError as err:
+        if err.status == 422 and err.field in messages:
+            err.message = messages[err.field]
+        raise
+
+
+def _known_product(product_id: int):
+    """A product named in a body: unknown is a bad value (422), not a missing page."""
+    product = db.session.get(Product, product_id)
+    if product is None:
+        raise DomainError(_("Không có sản phẩm mã số %(id)s.", id=product_id),
+                          field="product_id", code="unknown_product")
+    return product
+
+
+@bp.put("/stock/<int:product_id>/reorder-point")
+@allow(*MANAGERS)
+def set_reorder_point(product_id: int):
+    """Set the reorder point (a whole number 0..100000, or null for the default)."""
+    body = _parse(ReorderPointIn, {"reorder_point": _(
+        "Điểm đặt hàng lại phải là số nguyên từ 0 đến 100.000, hoặc null.")})
+    booth = current_booth()
+    product = services.get_product(db.session, product_id)
+    level = services.set_reorder_point(db.session, booth=booth, product=product,
+                                       reorder_point=body.reorder_point, by=current_user)
+    answer = {"product_id": product.id, "reorder_point": level.reorder_point,
+              "on_hand": level.on_hand}
+    db.session.commit()
+    return answer
+
+
+@bp.post("/stock/adjustments")
+@allow(*MANAGERS)
+def create_adjustment():
+    """Book damage, loss, samples, expired or found goods: 201 with the move; the same
+    ``id`` again answers 200 with the stored move and changes nothing."""
+    body = _parse(AdjustmentIn, {
+        "id": _("Mã (id) phải là một UUID."),
+        "product_id": _("Mã sản phẩm (product_id) phải là số nguyên dương."),
+        "qty": _("Số lượng điều chỉnh phải là số nguyên khác 0, tối đa 100.000."),
+        "reason": _("Cần lý do điều chỉnh: damage, loss, sample, expired, found hoặc other."),
+        "note": _("Ghi chú tối đa 300 ký tự."),
+    })
+    move_id = normalise_id(body.id) if body.id is not None else None
+    product = _known_product(body.product_id)
+    move, created = adjust_stock(db.session, booth=current_booth(), product=product,
+                                 qty=body.qty, reason=body.reason, note=body.note,
+                                 by=current_user, move_id=move_id)
+    answer = move_to_json(move)
+    db.session.commit()
+    return answer, 201 if created else 200

@@ -55,9 +55,8 @@ def adjust_stock(session: Session, *, booth: Booth, product: Product, qty: int, 
     kind = "expire" if reason == "expired" else "adjust"
     move = post_move(session, booth=booth, product=product, qty=qty, kind=kind,
                      reference=f"DC-{utcnow():%Y%m%d}", note=(note or "")[:300], by=by,
-                     move_id=move_id)
-    move.reason = reason
-    move.lot_id = lot.id if lot is not None else None
+                     move_id=move_id, reason=reason,
+                     lot_id=lot.id if lot is not None else None)
     if lot is not None and reason == "expired":
         lot.written_off_at = utcnow()
     session.flush()

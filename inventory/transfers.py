@@ -8,10 +8,13 @@ surplus.
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from inventory.lots import create_lot
 from inventory.models import Product, Transfer, TransferLine
 from inventory.services import post_move
 from pos.errors import Conflict, DomainError, NotFound
@@ -100,9 +103,12 @@ def get_transfer(session: Session, *, booth: Booth | None, transfer_id: str) -> 
 
 
 def receive_transfer(session: Session, *, booth: Booth, transfer: Transfer,
-                     received: list[tuple[int, int]], by: User) -> Transfer:
+                     received: list[tuple[int, int]], by: User,
+                     lots: dict[int, tuple[str, date | None]] | None = None) -> Transfer:
     """The booth books what arrived, line by line (every shipped line counted, zero
-    allowed); the counted quantities enter the ledger, and the event tells central."""
+    allowed); the counted quantities enter the ledger, and the event tells central.
+    ``lots`` (product id → lot code, expiry) makes a perishable line a lot of its own."""
+    lots = lots or {}
     if transfer.booth_id != booth.id:
         raise NotFound(_("Không tìm thấy phiếu chuyển %(id)s.", id=transfer.id),
                        code="transfer_not_found")
@@ -130,8 +136,14 @@ def receive_transfer(session: Session, *, booth: Booth, transfer: Transfer,
     for product_id, line in shipped.items():
         line.received = counts[product_id]
         if counts[product_id]:
+            lot_id = None
+            if product_id in lots and any(lots[product_id]):
+                lot_id = create_lot(
+                    session, booth=booth, product_id=product_id, qty=counts[product_id],
+                    lot_code=lots[product_id][0], expires_on=lots[product_id][1],
+                    reference=transfer.number).id
             post_move(session, booth=booth, product=line.product, qty=counts[product_id],
-                      kind="transfer_in", reference=transfer.number, by=by)
+                      kind="transfer_in", reference=transfer.number, by=by, lot_id=lot_id)
     exact = all(line.received == line.qty for line in transfer.lines)
     transfer.status = "received" if exact else "discrepancy"
     transfer.received_at = now
@@ -140,9 +152,16 @@ def receive_transfer(session: Session, *, booth: Booth, transfer: Transfer,
                  payload={"transfer_id": transfer.id, "number": transfer.number,
                           "booth": booth.code, "by": by.username, "at": now.isoformat(),
                           "lines": [{"product_id": pid, "received": qty}
-                                    for pid, qty in counts.items()]})
+                                    | _lot_fields(lots, pid) for pid, qty in counts.items()]})
     session.flush()
     return transfer
+
+
+def _lot_fields(lots: dict, product_id: int) -> dict:
+    if product_id not in lots or not any(lots[product_id]):
+        return {}
+    code, expires_on = lots[product_id]
+    return {"lot_code": code, "expires_on": expires_on.isoformat() if expires_on else None}
 
 
 def transfer_differences(transfer: Transfer) -> list[dict]:

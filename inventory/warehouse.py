@@ -81,9 +81,9 @@ def receive_consignment(session: Session, *, producer_id: int,
                            reference=intake.number)
             session.add(lot)
             session.flush()
-        move = post_move(session, booth=warehouse, product=products[i], qty=line.qty,
-                         kind="receive", reference=intake.number, by=by)
-        move.lot_id = lot.id if lot else None
+        post_move(session, booth=warehouse, product=products[i], qty=line.qty,
+                  kind="receive", reference=intake.number, by=by,
+                  lot_id=lot.id if lot else None)
     session.flush()
     return intake
 

@@ -72,7 +72,8 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     babel.init_app(app, locale_selector=_select_locale,
                    timezone_selector=lambda: "Asia/Ho_Chi_Minh")
 
-    import inventory.models  # noqa: F401  (register every table on the metadata)
+    import central.models  # noqa: F401  (register every table on the metadata)
+    import inventory.models  # noqa: F401
     import pos.counter_models  # noqa: F401
     import pos.models  # noqa: F401
     import receipts.models  # noqa: F401
@@ -150,6 +151,11 @@ def _register_blueprints(app: Flask) -> None:
 
         app.register_blueprint(sync_booth_api)
         app.register_blueprint(sync_booth_web)
+        from inventory.counts_api import bp as counts_api
+        from inventory.counts_views import bp as counts_web
+
+        app.register_blueprint(counts_api)
+        app.register_blueprint(counts_web)
     else:
         from central.api import bp as central_api
         from central.views import bp as central_web
@@ -167,3 +173,23 @@ def _register_blueprints(app: Flask) -> None:
 
         app.register_blueprint(warehouse_api)
         app.register_blueprint(warehouse_pages)
+        from central.catalog_api import bp as catalog_api
+        from central.catalog_views import bp as catalog_pages
+
+        app.register_blueprint(catalog_api)
+        app.register_blueprint(catalog_pages)
+        from central.cockpit import api as cockpit_api
+        from central.cockpit import pages as cockpit_pages
+
+        app.register_blueprint(cockpit_api)
+        app.register_blueprint(cockpit_pages)
+        from central.reports_api import api as reports_api
+        from central.reports_views import pages as reports_pages
+
+        app.register_blueprint(reports_api)
+        app.register_blueprint(reports_pages)
+        from central.settlements_api import bp as settlements_api
+        from central.settlements_views import bp as settlements_pages
+
+        app.register_blueprint(settlements_api)
+        app.register_blueprint(settlements_pages)

@@ -11,11 +11,14 @@ from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy import select
 
+from central.catalog import prices_group
+from inventory.cli import stock_group
 from pos import create_app
 from pos.config import Config
 from pos.errors import DomainError
 from pos.extensions import db
 from receipts.cli import printer_group
+from sync.backup import backup_command, restore_command
 from sync.cli import booth_group, check_restore, sync_command
 
 
@@ -141,7 +144,8 @@ def serve_command(host: str, port: int, threads: int):
 
     app = current_app._get_current_object()
     check_restore(app)
-    workers = [w for w in (start_print_worker(app), start_sync_worker(app)) if w]
+    workers = [w for w in (start_print_worker(app), start_sync_worker(app),
+                           start_backup_worker(app)) if w]
     click.echo(f"Phục vụ vai trò {app.config['OCOP_ROLE']} tại http://{host}:{port}/")
     try:
         serve(app, host=host, port=port, threads=threads)
@@ -166,6 +170,17 @@ def start_sync_worker(app):
     from sync.client import SyncWorker
 
     return SyncWorker(app, interval=app.config["OCOP_SYNC_INTERVAL"]).start()
+
+
+def start_backup_worker(app):
+    """A served booth on SQLite backs itself up on a schedule (``OCOP_BACKUP_HOURS``)."""
+    if app.config["OCOP_ROLE"] != "booth" or not app.config.get("OCOP_BACKUP_HOURS") \
+            or not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return None
+    from sync.backup import BackupWorker
+
+    return BackupWorker(app, hours=app.config["OCOP_BACKUP_HOURS"],
+                        keep=app.config["OCOP_BACKUP_KEEP"]).start()
 
 
 # A fictional account, so the demo shows a VietQR code; no money can arrive there.
@@ -287,7 +302,8 @@ def main():
 
 
 COMMANDS = (init_command, seed_demo_command, user_group, token_group, serve_command,
-            demo_command, printer_group, booth_group, sync_command)
+            demo_command, printer_group, booth_group, sync_command, stock_group,
+            prices_group, backup_command, restore_command)
 for command in COMMANDS:
     main.add_command(command)
 

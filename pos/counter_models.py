@@ -164,6 +164,10 @@ class SaleLine(db.Model):
         CheckConstraint("amount >= 0", name="amount_nonnegative"),
         CheckConstraint("amount = qty * unit_price - discount", name="amount_adds_up"),
         CheckConstraint("vat_rate IN (0, 5, 8, 10)", name="vat_rate"),
+        CheckConstraint("showroom_rate_bp IS NULL OR showroom_rate_bp BETWEEN 0 AND 10000",
+                        name="showroom_rate_bp"),
+        CheckConstraint("host_rate_bp IS NULL OR host_rate_bp BETWEEN 0 AND 10000",
+                        name="host_rate_bp"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -179,6 +183,11 @@ class SaleLine(db.Model):
     discount: Mapped[int] = mapped_column(default=0)
     amount: Mapped[int]
     vat_rate: Mapped[int]
+    # Central only: the showroom's and the host venue's commission (basis points) in force
+    # when the line was sold, frozen at ingest so a later change of terms never rewrites a
+    # sale; a refund line carries its original's. NULL: no term was in force.
+    showroom_rate_bp: Mapped[int | None]
+    host_rate_bp: Mapped[int | None]
 
     sale: Mapped[Sale] = relationship(back_populates="lines")
 

@@ -197,6 +197,9 @@ def booth_transfers():
 class ReceiveLine(BaseModel):
     product_id: int
     received: int
+    # Perishables: the lot printed on the carton and its expiry (YYYY-MM-DD).
+    lot_code: str | None = None
+    expires_on: str | None = None
 
 
 class ReceiveIn(BaseModel):
@@ -210,9 +213,14 @@ def booth_receive_transfer(transfer_id: str):
     body = parse(ReceiveIn, json_body())
     booth = current_booth()
     transfer = get_transfer(db.session, booth=booth, transfer_id=transfer_id[:64])
+    from inventory.lots import parse_lot
+
+    lots = {line.product_id: parse_lot(line.lot_code, line.expires_on, field=f"lines[{i}]")
+            for i, line in enumerate(body.lines) if line.lot_code or line.expires_on}
     transfer = receive_transfer(db.session, booth=booth, transfer=transfer,
                                 received=[(line.product_id, line.received)
-                                          for line in body.lines], by=current_user)
+                                          for line in body.lines], by=current_user,
+                                lots=lots)
     answer = feeds.transfer_to_json(transfer)
     db.session.commit()
     return answer

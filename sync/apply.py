@@ -23,7 +23,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from inventory.models import Product, StockLevel, StockMove, Transfer, TransferLine
+from inventory.models import (
+    Product,
+    RestockLine,
+    RestockRequest,
+    StockLevel,
+    StockMove,
+    Transfer,
+    TransferLine,
+)
 from pos.counter_models import CashMovement, Payment, Sale, SaleLine, Shift
 from pos.models import Booth, User
 from pos.types import new_uuid, utcnow
@@ -41,7 +49,12 @@ def parse_time(value: str | None) -> datetime | None:
 
 
 class Problem(Exception):
-    """A broken business rule: the event is kept for review, with this reason."""
+    """A broken business rule: the event is kept for review, with this reason. Appliers
+    raise it before they add anything to the batch."""
+
+
+class MalformedEvent(Exception):
+    """An event whose payload broke an applier half-way (a missing field, a wrong type)."""
 
 
 @dataclass
@@ -64,12 +77,22 @@ class _Batch:
     sale_updates: dict[str, dict] = field(default_factory=dict)
     transfer_lines: dict[int, int] = field(default_factory=dict)  # line id → received
     transfer_updates: dict[str, dict] = field(default_factory=dict)
+    shift_reports: list[dict] = field(default_factory=list)
+    shift_days: dict[str, date] = field(default_factory=dict)    # id → business day
+    # (business day, product) → [qty, amount, receipts]: the daily summary's increments.
+    daily: dict[tuple[date, int], list[int]] = field(default_factory=dict)
     products: set[int] = field(default_factory=set)
+    known_requests: set[str] = field(default_factory=set)        # restock request ids/numbers
+    requests: list[dict] = field(default_factory=list)
+    request_lines: list[dict] = field(default_factory=list)
+    stocktakes: set[str] = field(default_factory=set)            # applied in this batch
+    rates: object | None = None  # central.settlements.RateBook, loaded by the first sale
 
 
 def _preload(session: Session, booth: Booth, events: list[dict]) -> _Batch:
     """One query per kind of thing the events name, however many events there are."""
     usernames, shift_ids, sale_ids, seqs, product_ids = set(), set(), set(), set(), set()
+    request_keys: set[str] = set()
     for event in events:
         p = event["payload"]
         for key in ("cashier", "approved_by", "by", "closed_by"):
@@ -91,19 +114,31 @@ def _preload(session: Session, booth: Booth, events: list[dict]) -> _Batch:
                 product_ids.add(line.get("product_id"))
         if isinstance(p.get("move"), dict):
             product_ids.add(p["move"].get("product_id"))
+        for move in p.get("moves") or ():
+            if isinstance(move, dict):
+                product_ids.add(move.get("product_id"))
+        if event["type"] == "restock_requested":
+            request_keys.update(k for k in (p.get("id"), p.get("number")) if isinstance(k, str))
     usernames.discard(None)
     shift_ids.discard(None)
     sale_ids.discard(None)
     batch = _Batch(booth=booth, users=dict(session.execute(
         select(User.username, User.id).where(User.username.in_(usernames))).all()))
-    batch.known_shifts = dict(session.execute(select(Shift.id, Shift.status).where(
-        Shift.id.in_(shift_ids))).all()) if shift_ids else {}
+    known = session.execute(select(Shift.id, Shift.status, Shift.business_day).where(
+        Shift.id.in_(shift_ids))).all() if shift_ids else []
+    batch.known_shifts = {shift_id: status for shift_id, status, _day in known}
+    batch.shift_days = {shift_id: day for shift_id, _status, day in known}
     batch.known_sales = dict(session.execute(select(Sale.id, Sale.status).where(
         Sale.id.in_(sale_ids))).all()) if sale_ids else {}
     batch.sale_seqs = set(session.scalars(select(Sale.seq).where(
         Sale.booth_id == booth.id, Sale.seq.in_([s for s in seqs if isinstance(s, int)]))))
     batch.products = set(session.scalars(select(Product.id).where(Product.id.in_(
         [p for p in product_ids if isinstance(p, int)])))) if product_ids else set()
+    if request_keys:
+        batch.known_requests = {key for row in session.execute(
+            select(RestockRequest.id, RestockRequest.number).where(
+                RestockRequest.id.in_(request_keys) | RestockRequest.number.in_(request_keys)))
+            for key in row}
     missing = usernames - set(batch.users)
     for username in sorted(missing):
         # Staff the booth knows and central does not (made at the booth): kept as
@@ -133,6 +168,25 @@ def _move(batch: _Batch, *, product_id: int, qty: int, kind: str, reference: str
     batch.moves.append({"id": new_uuid(), "booth_id": batch.booth.id, "product_id": product_id,
                         "qty": qty, "kind": kind, "reference": reference[:100],
                         "note": note[:300], "reason": "", "by_id": by, "at": at})
+
+
+def _shift_day(batch: _Batch, shift_id: str) -> date:
+    if shift_id in batch.shifts:
+        return batch.shifts[shift_id]["business_day"]
+    day = batch.shift_days.get(shift_id)
+    if day is None:
+        day = batch.session.scalar(select(Shift.business_day).where(Shift.id == shift_id))
+        batch.shift_days[shift_id] = day
+    return day
+
+
+def _daily(batch: _Batch, day: date, product_id: int, qty: int, amount: int,
+           receipts: int) -> None:
+    """Add to the daily sales summary the batch writes with the sale rows."""
+    row = batch.daily.setdefault((day, product_id), [0, 0, 0])
+    row[0] += qty
+    row[1] += amount
+    row[2] += receipts
 
 
 def _shift_opened(batch: _Batch, p: dict, event: dict) -> None:
@@ -171,6 +225,11 @@ def _shift_closed(batch: _Batch, p: dict, event: dict) -> None:
         batch.shifts[shift_id].update(values)
     else:
         batch.shift_updates.setdefault(shift_id, {}).update(values)
+    batch.shift_reports.append({
+        "shift_id": shift_id, "booth_id": batch.booth.id,
+        "business_day": date.fromisoformat(report["business_day"]),
+        "closed_by": (p.get("closed_by") or "")[:64], "report": report,
+        "manifest": p.get("manifest") or {}, "received_at": utcnow()})
 
 
 def _cash_moved(batch: _Batch, p: dict, event: dict) -> None:
@@ -209,13 +268,18 @@ def _sale(batch: _Batch, p: dict, event: dict) -> None:
         "voided_at": None, "request_hash": event["hash"]}
     batch.sale_seqs.add(int(p["seq"]))
     sign = -1 if kind == "sale" else 1
+    day = _shift_day(batch, p["shift_id"])
+    rates = _frozen_rates(batch, p, kind, created)
     for position, line in enumerate(p["lines"]):
+        _daily(batch, day, line["product_id"], -sign * int(line["qty"]),
+               -sign * int(line["amount"]), 1 if kind == "sale" else 0)
         batch.lines.append({
             "sale_id": p["id"], "position": position, "product_id": line["product_id"],
             "barcode": line.get("barcode") or "", "name": line["name"][:200],
             "qty": int(line["qty"]), "unit_price": int(line["unit_price"]),
             "catalog_price": int(line["catalog_price"]), "discount": int(line["discount"]),
-            "amount": int(line["amount"]), "vat_rate": int(line["vat_rate"])})
+            "amount": int(line["amount"]), "vat_rate": int(line["vat_rate"]),
+            **rates(line["product_id"])})
         _move(batch, product_id=line["product_id"], qty=sign * int(line["qty"]), kind=kind,
               reference=p["number"], by=cashier, at=created)
     for position, pay in enumerate(p["payments"]):
@@ -223,6 +287,19 @@ def _sale(batch: _Batch, p: dict, event: dict) -> None:
             "sale_id": p["id"], "position": position, "method": pay["method"],
             "amount": int(pay["amount"]), "tendered": pay.get("tendered"),
             "reference": (pay.get("reference") or "")[:100]})
+
+
+def _frozen_rates(batch: _Batch, p: dict, kind: str, created: datetime):
+    """The commission rates to freeze on the sale's lines (``product_id → columns``): those
+    in force when it was sold, a refund its original's, so later terms never rewrite it."""
+    from central.settlements import RateBook, snapshot_rates
+
+    if batch.rates is None and kind == "sale":
+        batch.rates = RateBook(batch.session, product_ids=batch.products,
+                               venue_ids=[batch.booth.venue_id])
+    return snapshot_rates(batch.session, rates=batch.rates, kind=kind,
+                          refund_of=p.get("refund_of"), venue_id=batch.booth.venue_id,
+                          created=created, pending=batch.lines)
 
 
 def _sale_voided(batch: _Batch, p: dict, event: dict) -> None:
@@ -242,8 +319,16 @@ def _sale_voided(batch: _Batch, p: dict, event: dict) -> None:
         raise Problem(f"Hủy hóa đơn {p.get('number')} mà trung tâm chưa có hoặc đã hủy.")
     batch.known_sales[sale_id] = "voided"
     if lines is None:
-        lines = [{"product_id": pid, "qty": qty} for pid, qty in batch.session.execute(
-            select(SaleLine.product_id, SaleLine.qty).where(SaleLine.sale_id == sale_id))]
+        lines = [{"product_id": pid, "qty": qty, "amount": amount}
+                 for pid, qty, amount in batch.session.execute(
+                     select(SaleLine.product_id, SaleLine.qty, SaleLine.amount)
+                     .where(SaleLine.sale_id == sale_id))]
+        shift_id = batch.session.scalar(select(Sale.shift_id).where(Sale.id == sale_id))
+    else:
+        shift_id = batch.sales[sale_id]["shift_id"]
+    day = _shift_day(batch, shift_id)
+    for line in lines:
+        _daily(batch, day, line["product_id"], -int(line["qty"]), -int(line["amount"]), -1)
     for line in lines:
         _move(batch, product_id=line["product_id"], qty=int(line["qty"]), kind="refund",
               reference=p.get("number") or "", by=values["voided_by_id"],
@@ -287,10 +372,51 @@ def _stock_adjusted(batch: _Batch, p: dict, event: dict) -> None:
         "by_id": _user(batch, p.get("by")), "at": parse_time(move["at"])})
 
 
+def _stocktake_committed(batch: _Batch, p: dict, event: dict) -> None:
+    """The booth's count moves, as booked, so central's stock per booth equals the
+    booth's."""
+    moves = p["moves"]
+    unknown = sorted({m["product_id"] for m in moves} - batch.products)
+    if unknown:
+        raise Problem(f"Sản phẩm {unknown} không có trong danh mục trung tâm.")
+    ids = [m["id"] for m in moves]
+    if p["id"] in batch.stocktakes or (ids and batch.session.scalar(
+            select(StockMove.id).where(StockMove.id.in_(ids)).limit(1))):
+        raise Problem(f"Phiếu kiểm kê {p.get('number')} đã được ghi ở trung tâm.")
+    batch.stocktakes.add(p["id"])
+    by = _user(batch, p.get("by"))
+    for move in moves:
+        batch.moves.append({
+            "id": move["id"], "booth_id": batch.booth.id, "product_id": move["product_id"],
+            "qty": int(move["qty"]), "kind": "count", "reference": move["reference"][:100],
+            "note": (move.get("note") or "")[:300], "reason": move.get("reason") or "",
+            "by_id": by, "at": parse_time(move["at"])})
+
+
+def _restock_requested(batch: _Batch, p: dict, event: dict) -> None:
+    """Central's copy of the booth's request, for the office to ship against."""
+    if p["id"] in batch.known_requests or p["number"] in batch.known_requests:
+        raise Problem(f"Yêu cầu bổ sung hàng {p['number']} đã có ở trung tâm.")
+    unknown = sorted({int(line["product_id"]) for line in p["lines"]} - batch.products)
+    if unknown:
+        raise Problem(f"Sản phẩm {unknown} không có trong danh mục trung tâm.")
+    batch.known_requests.update((p["id"], p["number"]))
+    batch.requests.append({
+        "id": p["id"], "booth_id": batch.booth.id, "number": p["number"][:40],
+        "status": "requested", "note": (p.get("note") or "")[:300],
+        "requested_at": parse_time(p["requested_at"]),
+        "requested_by": (p.get("by") or "")[:64], "transfer_id": None})
+    for position, line in enumerate(p["lines"]):
+        batch.request_lines.append({"request_id": p["id"], "position": position,
+                                    "product_id": int(line["product_id"]),
+                                    "qty": int(line["qty"])})
+
+
 APPLIERS = {
     "shift_opened": _shift_opened, "shift_closed": _shift_closed, "cash_moved": _cash_moved,
     "sale_completed": _sale, "sale_refunded": _sale, "sale_voided": _sale_voided,
     "transfer_received": _transfer_received, "stock_adjusted": _stock_adjusted,
+    "stocktake_committed": _stocktake_committed, "restock_requested": _restock_requested,
 }
 
 
@@ -304,10 +430,14 @@ def apply_events(session: Session, *, booth: Booth, events: list[dict]) -> dict[
     for event in events:
         try:
             APPLIERS[event["type"]](batch, event["payload"], event)
-        except Problem as problem:
+        except Problem as problem:  # raised before the applier added anything
             problems[event["id"]] = str(problem)
-        except (KeyError, TypeError, ValueError) as err:
-            problems[event["id"]] = f"Dữ liệu sự kiện không đủ hoặc sai kiểu: {err!r}"[:500]
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            # A payload that breaks half-way may have left rows in the batch: the caller
+            # applies the events one at a time, and this one alone is kept for review.
+            if len(events) > 1:
+                raise MalformedEvent(event["id"]) from err
+            return {event["id"]: f"Dữ liệu sự kiện không đủ hoặc sai kiểu: {err!r}"[:500]}
     _write(session, batch)
     return problems
 
@@ -320,9 +450,14 @@ def _write(session: Session, batch: _Batch) -> None:
         session.execute(update(Shift).where(Shift.id == shift_id).values(**values))
     for model, rows in ((Shift, list(batch.shifts.values())), (Sale, list(batch.sales.values())),
                         (SaleLine, batch.lines), (Payment, batch.payments),
-                        (CashMovement, batch.cash), (StockMove, batch.moves)):
+                        (CashMovement, batch.cash), (StockMove, batch.moves),
+                        (RestockRequest, batch.requests), (RestockLine, batch.request_lines)):
         if rows:
             session.execute(insert(model), rows)
+    if batch.shift_reports:
+        from central.models import ShiftReport
+
+        session.execute(insert(ShiftReport), batch.shift_reports)
     for sale_id, values in batch.sale_updates.items():
         session.execute(update(Sale).where(Sale.id == sale_id).values(**values))
     for line_id, received in batch.transfer_lines.items():
@@ -331,8 +466,31 @@ def _write(session: Session, batch: _Batch) -> None:
     for transfer_id, values in batch.transfer_updates.items():
         session.execute(update(Transfer).where(Transfer.id == transfer_id).values(**values))
     _add_to_levels(session, batch)
+    _add_to_daily(session, batch)
     # The ORM's identity map may hold rows changed above behind its back.
     session.expire_all()
+
+
+def _upsert_adding(session: Session, model, keys: list[str], rows: list[dict],
+                   added: list[str]) -> None:
+    """``INSERT … ON CONFLICT DO UPDATE SET col = col + excluded.col`` for many rows."""
+    dialect = session.get_bind().dialect.name
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+    statement = statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={c: getattr(model, c) + getattr(statement.excluded, c) for c in added})
+    session.execute(statement, rows)
+
+
+def _add_to_daily(session: Session, batch: _Batch) -> None:
+    from central.models import SalesDaily
+
+    rows = [{"business_day": day, "booth_id": batch.booth.id, "product_id": pid, "qty": qty,
+             "amount": amount, "receipts": receipts}
+            for (day, pid), (qty, amount, receipts) in batch.daily.items()]
+    if rows:
+        _upsert_adding(session, SalesDaily, ["business_day", "booth_id", "product_id"], rows,
+                       ["qty", "amount", "receipts"])
 
 
 def _add_to_levels(session: Session, batch: _Batch) -> None:

@@ -296,9 +296,11 @@ class CentralClient:
         outbox.prune_acked(db.session, booth=self.booth(), older_than=timedelta(
             days=self.app.config.get("OCOP_SYNC_RETENTION_DAYS", 30)))
         db.session.commit()
-        report.recovered = self.recover()
+        # The feeds before the recovery: the events a restored booth lost can name
+        # transfers (and products) its old copy never pulled.
         report.pulled_products = self.pull_catalog()
         report.pulled_transfers = self.pull_transfers()
+        report.recovered = self.recover()
         report.pending = self.pending()
         return report
 

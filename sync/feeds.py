@@ -90,7 +90,11 @@ def _cutoff(session: Session, since: int, limit: int, head: int) -> tuple[int, b
 
 
 def catalog_page(session: Session, *, since: int, limit: int) -> dict:
-    """Producers and products (with barcodes) changed after ``since``."""
+    """Producers and products (with barcodes) changed after ``since``. Price changes that
+    have come due are applied first, in their own flush, so the page carries them."""
+    from central.catalog import apply_due_price_changes
+
+    apply_due_price_changes(session)
     head = feed_head(session, "catalog")
     if since > head:
         raise CursorAhead(f"Phiên bản danh mục {since} lớn hơn phiên bản mới nhất {head}: "

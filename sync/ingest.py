@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from pos.errors import Conflict, DomainError, Forbidden
 from pos.models import Booth
 from pos.types import utcnow
-from sync.apply import apply_events
+from sync.apply import MalformedEvent, apply_events
 from sync.models import EVENT_TYPES, BoothHealth, IngestedEvent, SyncConflict, SyncEpoch
 from sync.outbox import canonical_hash
 
@@ -170,6 +170,9 @@ def ingest_batch(session: Session, *, booth: Booth, body: PushIn) -> dict:
     epoch = _epoch(session, booth, body)
     if body.last_seq is not None and body.last_seq < epoch.high_water:
         raise _rewind(session, booth, epoch, health)
+    if epoch.epoch_no < health.max_epoch_no:
+        # The booth writes an epoch it already left (a copy older than its last restore).
+        raise _rewind(session, booth, epoch, health)
 
     ids = [event.id for event in body.events]
     stored = dict(session.execute(select(IngestedEvent.id, IngestedEvent.hash)
@@ -248,7 +251,7 @@ def _store_and_apply(session: Session, booth: Booth, epoch: str,
     try:
         with session.begin_nested():
             problems = apply_events(session, booth=booth, events=events)
-    except IntegrityError:
+    except (IntegrityError, MalformedEvent):
         problems = {}
         for event in events:
             try:

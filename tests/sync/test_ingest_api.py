@@ -238,3 +238,32 @@ def office_token(app) -> str:
         plain = create_token(db.session, user=user)[1]
         db.session.commit()
         return plain
+
+
+def test_an_event_that_breaks_half_way_leaves_nothing_behind(central):
+    """A sale whose payment list is malformed is kept for review whole: no sale row
+    without its payments, and the good events of the batch are applied."""
+    token = register(central)
+    client = central.test_client()
+    code = central.config["TEST_BOOTH"]
+    shift_id = str(uuid.uuid4())
+    opened = {"id": shift_id, "booth": code, "cashier": f"thungan.{code.lower()}",
+              "status": "open", "opened_at": datetime.now(UTC).isoformat(), "closed_at": None,
+              "business_day": datetime.now(UTC).date().isoformat(), "opening_float": 0,
+              "counted_cash": None, "expected_cash": None, "difference": None, "note": ""}
+    line = {"product_id": 1, "name": "x", "qty": 1, "unit_price": 1000,
+            "catalog_price": 1000, "discount": 0, "amount": 1000, "vat_rate": 8}
+    sale = {"id": str(uuid.uuid4()), "number": f"{code}-000001", "seq": 1, "booth": code,
+            "shift_id": shift_id, "cashier": opened["cashier"],
+            "created_at": datetime.now(UTC).isoformat(), "status": "completed",
+            "kind": "sale", "refund_of": None, "total": 1000, "discount_total": 0,
+            "change": 0, "approved_by": None, "reason": "", "lines": [line],
+            "payments": [{"method": "cash"}]}  # no amount: breaks after the sale row
+    answer = push(client, token, [event(1, type_="shift_opened", payload=opened),
+                                  event(2, type_="sale_completed", payload=sale)]).get_json()
+    assert [r["status"] for r in answer["results"]] == ["applied", "needs_review"]
+    with central.app_context():
+        assert db.session.scalar(text("SELECT count(*) FROM sale WHERE id = :i"),
+                                 {"i": sale["id"]}) == 0
+        assert db.session.scalar(text("SELECT count(*) FROM shift WHERE id = :i"),
+                                 {"i": shift_id}) == 1

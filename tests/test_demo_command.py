@@ -73,7 +73,7 @@ def test_ocop_demo_serves_login_and_printed_logins_work(tmp_path):
 
         office, office_password = logins[2]
         _, landed = _sign_in(f"http://127.0.0.1:{port + 1}/", office, office_password)
-        assert landed.url.endswith("/booths")
+        assert landed.url.endswith("/cockpit")  # the office lands on reconciliation
         assert "SAMSON-A-12" in landed.read().decode()
     finally:
         proc.send_signal(signal.SIGINT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -18,9 +19,15 @@ bp = Blueprint("web", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only follow local paths after login, never another site."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
+    """Only follow local paths after login, never another site. Browsers drop tabs and
+    newlines from a URL and read a backslash as a slash, so ``/<TAB>/evil`` and
+    ``/<BACKSLASH>evil`` would leave the site: control characters, spaces and
+    backslashes are refused."""
+    if (target and target.startswith("/") and not target.startswith("//")
+            and not any(ord(c) <= 32 or ord(c) == 127 or c == "\\" for c in target)):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
     return url_for("web.home")
 
 

@@ -104,15 +104,20 @@ def authenticate(session: Session, *, username: str, password: str, remote_addr:
         raise Unauthorized(_("Sai tên đăng nhập hoặc mật khẩu."), code="bad_credentials")
     if not user.active:
         raise Unauthorized(_("Tài khoản đã bị khóa."), code="user_disabled")
+    check_user_booth(user, booth_code)
+    session.execute(delete(LoginFailure).where(LoginFailure.username == username,
+                                               LoginFailure.remote_addr == remote_addr))
+    return user
+
+
+def check_user_booth(user: User, booth_code: str | None) -> None:
+    """Staff of another booth are no one here: refused at sign-in and on every request."""
     if booth_code and user.booth is not None and user.booth.code != booth_code:
         raise Unauthorized(
             _("Tài khoản thuộc quầy %(theirs)s, không phải quầy này (%(ours)s).",
               theirs=user.booth.code, ours=booth_code),
             code="wrong_booth",
         )
-    session.execute(delete(LoginFailure).where(LoginFailure.username == username,
-                                               LoginFailure.remote_addr == remote_addr))
-    return user
 
 
 def hash_token(token: str) -> str:

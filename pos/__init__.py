@@ -6,7 +6,7 @@ import contextvars
 import os
 from pathlib import Path
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 from sqlalchemy import event
@@ -23,23 +23,47 @@ MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 sqlite_begin = contextvars.ContextVar("sqlite_begin", default="BEGIN IMMEDIATE")
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
     """The pysqlite recipe: our own BEGIN, so write transactions start IMMEDIATE and
     never fail half-way with SQLITE_BUSY; WAL and synchronous=FULL so a committed sale
-    survives a power cut."""
+    survives a power cut. A writer waits ``busy_timeout_ms`` for the lock, then the
+    request answers 503 (``pos.errors``)."""
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, connection_record):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
-                       "busy_timeout=5000"):
+                       f"busy_timeout={int(busy_timeout_ms)}"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         connection.exec_driver_sql(sqlite_begin.get())
+
+
+@event.listens_for(db.session, "after_commit")
+def _nothing_after_the_commit_writes(session) -> None:
+    """Once a request has committed, what it still reads to build its answer (expired
+    attributes, lazy loads) runs in a plain read transaction: it needs no write lock,
+    so it cannot wait for one and turn a saved sale into a 5xx."""
+    if has_request_context() and not session.in_nested_transaction():  # not a savepoint
+        g.ocop_committed = True
+        sqlite_begin.set("BEGIN")
+
+
+@event.listens_for(db.session, "before_flush")
+def _refuse_writes_after_the_commit(session, flush_context, instances) -> None:
+    """A request writes in one transaction; a write after its commit is a bug. Tests
+    fail on it; a served booth logs it (the answer is already decided by then)."""
+    if has_request_context() and g.get("ocop_committed") and (
+            session.new or session.dirty or session.deleted):
+        from flask import current_app
+
+        if current_app.testing:
+            raise RuntimeError("a request wrote after its commit")
+        current_app.logger.error("a request wrote after its commit: %s", request.path)
 
 
 def _select_locale() -> str:
@@ -80,7 +104,8 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            _configure_sqlite(db.engine)
+            _configure_sqlite(db.engine,
+                              busy_timeout_ms=app.config["OCOP_SQLITE_BUSY_TIMEOUT_MS"])
 
     @app.before_request
     def _reads_need_no_write_lock():
@@ -92,6 +117,7 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     @app.teardown_request
     def _reset_begin_mode(exc):
         sqlite_begin.set("BEGIN IMMEDIATE")
+        g.pop("ocop_committed", None)
 
     from pos.auth import init_auth
     from pos.errors import register_error_handlers

@@ -75,6 +75,9 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
             settings.get("DATABASE_URL") or f"sqlite:///{instance / 'ocop.sqlite3'}"
         )
+        # How long a writer waits for SQLite's lock before the request answers 503.
+        self.OCOP_SQLITE_BUSY_TIMEOUT_MS = int(settings.get("OCOP_SQLITE_BUSY_TIMEOUT_MS",
+                                                            5000))
         self.SECRET_KEY = settings.get("SECRET_KEY") or _secret_key(instance)
         self.BABEL_DEFAULT_LOCALE = "vi"
         self.BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"

@@ -382,6 +382,14 @@ def _event_counts(session: Session, shift: Shift) -> dict[str, int]:
 # --- reports --------------------------------------------------------------------------
 
 
+def expected_cash_visible(shift: Shift, viewer: User | None) -> bool:
+    """Cashiers count blind: until the shift is closed only a manager (or admin) sees
+    the expected cash, in every format (JSON, text, ESC/POS, PDF, print)."""
+    if shift.status != "open":
+        return True
+    return viewer is not None and viewer.role in APPROVER_ROLES
+
+
 def shift_report(session: Session, *, shift: Shift) -> dict:
     """The X-report (open shift) or Z-report (closed): four aggregate queries, however
     many sales the shift holds. Refunds are positive rows of kind ``refund`` and are

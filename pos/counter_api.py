@@ -188,12 +188,13 @@ def current_shift():
     if shift is None:
         return {"shift": None, "report": None}
     return {"shift": counter.shift_to_json(shift),
-            "report": _blind(counter.shift_report(db.session, shift=shift))}
+            "report": _blind(counter.shift_report(db.session, shift=shift), shift)}
 
 
-def _blind(report: dict) -> dict:
-    """Cashiers count blind: while the shift is open they do not see the expected cash."""
-    if current_user.role == "cashier" and report["status"] == "open":
+def _blind(report: dict, shift) -> dict:
+    """Cashiers count blind: while the shift is open they do not see the expected cash
+    (the same rule as the printed and downloaded reports)."""
+    if not counter.expected_cash_visible(shift, current_user):
         return report | {"expected_cash": None}
     return report
 
@@ -220,7 +221,7 @@ def move_cash(id: str):
 def shift_report(id: str):
     """X-report of an open shift, Z-report of a closed one."""
     shift = counter.get_shift(db.session, booth=current_booth(), shift_id=id)
-    return _blind(counter.shift_report(db.session, shift=shift))
+    return _blind(counter.shift_report(db.session, shift=shift), shift)
 
 
 @bp.post("/shifts/<id>/close")

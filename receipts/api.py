@@ -91,10 +91,12 @@ def print_sale(id: str):
 @bp.get("/shifts/<id>/zreport")
 @allow(*BOOTH_STAFF)
 def shift_zreport(id: str):
-    """The shift's X- or Z-report as a printable document (``format=text|escpos|pdf``)."""
+    """The shift's X- or Z-report as a printable document (``format=text|escpos|pdf``);
+    a cashier's X-report leaves out the expected cash, as the JSON report does."""
     fmt = _format()
     shift = counter.get_shift(db.session, booth=current_booth(), shift_id=id)
-    doc = queue.zreport_document(shift, counter.shift_report(db.session, shift=shift))
+    doc = queue.zreport_document(shift, counter.shift_report(db.session, shift=shift),
+                                 viewer=current_user)
     return render_document(doc, fmt)
 
 

@@ -69,9 +69,26 @@ def receipt_document(sale: Sale) -> ReceiptDocument:
         change=sale.change, qr_payload=lookup_code(sale))
 
 
-def zreport_document(shift: Shift, report: dict) -> ZReportDocument:
-    """The printable Z-report of a closed shift (or X-report of an open one)."""
+def zreport_document(shift: Shift, report: dict, *, viewer: User | None) -> ZReportDocument:
+    """The printable Z-report of a closed shift, or X-report of an open one; the expected
+    cash only for those who may see it (``expected_cash_visible``)."""
+    from pos.counter import expected_cash_visible
+
     closed = shift.closed_at or utcnow()
+    is_closed = shift.status != "open"
+    expected = report["expected_cash"] if expected_cash_visible(shift, viewer) else None
+    if not is_closed:
+        return ZReportDocument(
+            shop_name=SHOP_NAME, booth_code=shift.booth.code, booth_name=shift.booth.name,
+            cashier=shift.cashier.display_name, opened_at=shift.opened_at, closed_at=closed,
+            totals_by_method=report["totals_by_method"],
+            vat_by_rate={int(rate): row["vat"] for rate, row in report["vat_by_rate"].items()},
+            discounts=Tally(report["discounts"]["count"], report["discounts"]["amount"]),
+            refunds=Tally(report["refunds"]["count"], report["refunds"]["amount"]),
+            voids=Tally(report["voids"]["count"], report["voids"]["amount"]),
+            opening_float=report["opening_float"], cash_in=report["cash_in"],
+            cash_out=report["cash_out"], expected_cash=expected, counted_cash=None,
+            difference=None, closed=False)
     return ZReportDocument(
         shop_name=SHOP_NAME, booth_code=shift.booth.code, booth_name=shift.booth.name,
         cashier=shift.cashier.display_name, opened_at=shift.opened_at, closed_at=closed,
@@ -130,7 +147,8 @@ def render_print_job(session: Session, job: PrintJob, settings: PrintSettings) -
     from pos.counter import shift_report
 
     shift = session.get(Shift, job.shift_id)
-    return render_job(settings, zreport_document(shift, shift_report(session, shift=shift)))
+    return render_job(settings, zreport_document(shift, shift_report(session, shift=shift),
+                                                 viewer=job.requested_by))
 
 
 def run_print_queue(session: Session, *, booth: Booth, settings: PrintSettings,

@@ -16,6 +16,7 @@ from pos import labels
 from pos.config import Config
 from pos.extensions import babel, csrf, db, login, migrate
 from pos.money import format_vnd
+from pos.safejson import SafeJSONProvider
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -81,11 +82,17 @@ def _select_locale() -> str:
     return "vi"
 
 
+class OcopFlask(Flask):
+    """Flask, reading request JSON through ``SafeJSONProvider``."""
+
+    json_provider_class = SafeJSONProvider
+
+
 def create_app(config: Config | None = None, **overrides) -> Flask:
     """Build the app for ``OCOP_ROLE``: both roles share models; each serves its own
     blueprints."""
     config = config or Config(**overrides)
-    app = Flask(__name__, instance_path=config.OCOP_INSTANCE, instance_relative_config=True)
+    app = OcopFlask(__name__, instance_path=config.OCOP_INSTANCE, instance_relative_config=True)
     app.config.from_mapping(config.as_dict())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 

@@ -78,6 +78,8 @@ class Config:
         # How long a writer waits for SQLite's lock before the request answers 503.
         self.OCOP_SQLITE_BUSY_TIMEOUT_MS = int(settings.get("OCOP_SQLITE_BUSY_TIMEOUT_MS",
                                                             5000))
+        # A request body beyond this answers 413 before it is read.
+        self.MAX_CONTENT_LENGTH = int(settings.get("OCOP_MAX_BODY_BYTES", 1024 * 1024))
         self.SECRET_KEY = settings.get("SECRET_KEY") or _secret_key(instance)
         self.BABEL_DEFAULT_LOCALE = "vi"
         self.BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"

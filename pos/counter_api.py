@@ -302,7 +302,8 @@ def vietqr():
     raw_amount = request.args.get("amount")
     amount = None
     if raw_amount:
-        if not raw_amount.isdigit() or int(raw_amount) <= 0:
+        if not (raw_amount.isascii() and raw_amount.isdigit() and len(raw_amount) <= 10) \
+                or int(raw_amount) <= 0:
             raise DomainError(_("amount phải là số nguyên dương."), field="amount")
         amount = int(raw_amount)
     ref = request.args.get("ref") or None

@@ -69,6 +69,9 @@ class Config:
         self.OCOP_PAPER = int(settings.get("OCOP_PAPER", 80))
         # A counted cash difference beyond this (đồng) needs a manager's sign-off.
         self.OCOP_CASH_DIFF_THRESHOLD = int(settings.get("OCOP_CASH_DIFF_THRESHOLD", 50_000))
+        # A price-embedded label may differ this much (percent) from the catalogue price
+        # of a variable-price product before it needs a manager.
+        self.OCOP_PRICE_LABEL_TOLERANCE = int(settings.get("OCOP_PRICE_LABEL_TOLERANCE", 20))
         self.OCOP_VIETQR_BIN = settings.get("OCOP_VIETQR_BIN")
         self.OCOP_VIETQR_ACCOUNT = settings.get("OCOP_VIETQR_ACCOUNT")
         self.OCOP_VIETQR_NAME = settings.get("OCOP_VIETQR_NAME")

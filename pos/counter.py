@@ -51,6 +51,8 @@ from sync.models import OutboxEvent, append_event, next_event_seq
 
 BUSINESS_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DEFAULT_CASH_DIFF_THRESHOLD = 50_000
+# How far (percent of the catalogue price) a price-embedded label may stray unapproved.
+DEFAULT_PRICE_TOLERANCE = 20
 MAX_LINES = 200
 MAX_PAYMENTS = 10
 # 2 tỷ đồng: far above any till, and below 2**31 so it fits PostgreSQL's INTEGER.
@@ -565,10 +567,19 @@ def _insert_or_replay(session: Session, build, *, sale_id: str, request_hash: st
     return _replay(existing, request_hash, kind), False
 
 
+def label_price_accepted(product: Product, price: int, *, tolerance_percent: int) -> bool:
+    """Whether a price-embedded label may set the price without a manager: the product
+    is sold by weight or at a variable price, and the label is within
+    ``tolerance_percent`` of the catalogue price (never 0)."""
+    return (product.variable_price and price > 0
+            and abs(price - product.price) * 100 <= product.price * tolerance_percent)
+
+
 def complete_sale(session: Session, *, booth: Booth, cashier: User, sale_id: str | None,
                   lines: list[LineInput], payments: list[PaymentInput],
                   discount: int | None = None, discount_percent: int | None = None,
-                  approval: Approval | None = None, reason: str = "") -> tuple[Sale, bool]:
+                  approval: Approval | None = None, reason: str = "",
+                  price_tolerance: int = DEFAULT_PRICE_TOLERANCE) -> tuple[Sale, bool]:
     """Record a sale in one flush: lines with snapshots, payments, stock moves, audit
     entries for price overrides and discounts, and the outbox event.
 
@@ -601,8 +612,12 @@ def complete_sale(session: Session, *, booth: Booth, cashier: User, sale_id: str
     built, adjustments = [], []
     for i, line in enumerate(lines):
         product, embedded_price, code = _find_product(session, line, i)
-        base_price = embedded_price if embedded_price is not None else product.price
-        unit_price = base_price
+        # A label's price stands on its own only for a variable-price product and near
+        # the catalogue price; otherwise it is a price change like any other.
+        label_ok = embedded_price is not None and label_price_accepted(
+            product, embedded_price, tolerance_percent=price_tolerance)
+        base_price = embedded_price if label_ok else product.price
+        unit_price = embedded_price if embedded_price is not None else base_price
         if line.unit_price is not None:
             if not 0 <= line.unit_price <= MAX_AMOUNT:
                 raise DomainError(_("Đơn giá phải là số nguyên không âm."),

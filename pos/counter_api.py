@@ -247,8 +247,9 @@ def close_shift(id: str):
 def create_sale():
     """Record a sale; the same client ``id`` again answers 200 with the stored sale."""
     order = parse_sale(_body())
-    sale, created = counter.complete_sale(db.session, booth=current_booth(),
-                                          cashier=current_user, **order)
+    sale, created = counter.complete_sale(
+        db.session, booth=current_booth(), cashier=current_user,
+        price_tolerance=current_app.config["OCOP_PRICE_LABEL_TOLERANCE"], **order)
     db.session.commit()
     queue.wake_print_worker(current_app)
     return counter.sale_to_json(sale), 201 if created else 200

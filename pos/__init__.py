@@ -7,10 +7,14 @@ import os
 from pathlib import Path
 
 from flask import Flask, g, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import format_datetime, get_locale
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pos import labels
 from pos.config import Config
@@ -82,10 +86,40 @@ def _select_locale() -> str:
     return "vi"
 
 
+class OcopSessionInterface(SecureCookieSessionInterface):
+    """The signed cookie session, marked ``Secure`` whenever the request came over HTTPS
+    (directly, or through a trusted proxy: ``OCOP_BEHIND_PROXY``)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return super().get_cookie_secure(app) or (has_request_context()
+                                                  and request.is_secure)
+
+
 class OcopFlask(Flask):
     """Flask, reading request JSON through ``SafeJSONProvider``."""
 
     json_provider_class = SafeJSONProvider
+    session_interface = OcopSessionInterface()
+
+
+# What a page may load and who may frame it: only this site, no inline scripts (the
+# cashier page passes its strings as a JSON data block), nothing frames our pages.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "; ".join((
+        "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:", "connect-src 'self'", "font-src 'self'",
+        "object-src 'none'", "base-uri 'self'", "form-action 'self'",
+        "frame-ancestors 'none'")),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _add_security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def create_app(config: Config | None = None, **overrides) -> Flask:
@@ -95,6 +129,9 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     app = OcopFlask(__name__, instance_path=config.OCOP_INSTANCE, instance_relative_config=True)
     app.config.from_mapping(config.as_dict())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["OCOP_BEHIND_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    app.after_request(_add_security_headers)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
@@ -148,7 +185,19 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     app.jinja_env.filters["vnd"] = format_vnd
 
     _register_blueprints(app)
+    _limit_sign_ins(app)
     return app
+
+
+def _limit_sign_ins(app: Flask) -> None:
+    """Failed sign-ins per client address (``OCOP_LOGIN_IP_LIMIT``), however many names
+    they try; the per-name lockout in ``authenticate`` stays as well."""
+    limiter = Limiter(get_remote_address, app=app, headers_enabled=False,
+                      storage_uri=app.config["OCOP_RATELIMIT_STORAGE_URI"])
+    app.view_functions["web.login"] = limiter.limit(
+        app.config["OCOP_LOGIN_IP_LIMIT"], methods=["POST"],
+        deduct_when=lambda response: response.status_code not in (200, 302),
+    )(app.view_functions["web.login"])
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -43,8 +43,16 @@ def public(view):
 
 
 @login.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+def load_user(session_id: str) -> User | None:
+    """The user of a session cookie, while the cookie's session version is current
+    (``User.get_id``): signing out ends every copy of the cookie."""
+    user_id, _sep, version = session_id.partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and len(user_id) <= 10):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or version != str(user.session_version):
+        return None
+    return user
 
 
 def _authenticate_bearer(header: str) -> None:

@@ -90,6 +90,15 @@ class Config:
         self.PASSWORD_HASH_METHOD = settings.get("PASSWORD_HASH_METHOD", "scrypt")
         self.LOGIN_MAX_FAILURES = int(settings.get("LOGIN_MAX_FAILURES", 5))
         self.LOGIN_LOCKOUT_SECONDS = int(settings.get("LOGIN_LOCKOUT_SECONDS", 900))
+        # Failed sign-ins allowed from one address (Flask-Limiter syntax), whatever names
+        # they try; counted in memory per process unless a storage URI is given.
+        self.OCOP_LOGIN_IP_LIMIT = settings.get("OCOP_LOGIN_IP_LIMIT", "20 per 15 minutes")
+        self.OCOP_RATELIMIT_STORAGE_URI = settings.get("OCOP_RATELIMIT_STORAGE_URI",
+                                                       "memory://")
+        # Behind a reverse proxy (one hop): trust its X-Forwarded-For/-Proto/-Host, so the
+        # client's address is rate-limited and HTTPS gets Secure cookies.
+        self.OCOP_BEHIND_PROXY = str(settings.get("OCOP_BEHIND_PROXY", "")).lower() in (
+            "1", "true", "yes", "on")
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.WTF_CSRF_TIME_LIMIT = None

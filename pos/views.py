@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from pos import services
 from pos.auth import ALL_ROLES, allow, public
@@ -45,6 +45,7 @@ def login():
                 lockout=timedelta(seconds=current_app.config["LOGIN_LOCKOUT_SECONDS"]),
                 booth_code=current_app.config["OCOP_BOOTH"]
                 if current_app.config["OCOP_ROLE"] == "booth" else None,
+                hash_method=current_app.config["PASSWORD_HASH_METHOD"],
             )
         except DomainError as err:
             db.session.commit()  # keep the failure count; nothing else was written
@@ -62,6 +63,8 @@ def login():
 @bp.post("/logout")
 @allow(*ALL_ROLES)
 def logout():
+    services.end_sessions(db.session, user=current_user)
+    db.session.commit()
     logout_user()
     flash(_("Đã đăng xuất."), "info")
     return redirect(url_for("web.login"))

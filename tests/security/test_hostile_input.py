@@ -22,19 +22,18 @@ DEEP = "[" * 100_000 + "]" * 100_000
 def _requests(till, shift_id: str, sale_id: str) -> list[tuple[str, str]]:  # noqa: F811
     """Every JSON POST of the till, with a template body; ``@`` marks the hostile spot."""
     product = till.products[0]["id"]
-    return [
+    requests = [
         ("/shifts", '{"opening_float": 0, "note": @}'),
         (f"/shifts/{shift_id}/cash", '{"kind": "in", "amount": 1000, "reason": @}'),
         (f"/shifts/{shift_id}/close", '{"counted": {@: 1}, "note": "x"}'),
         (f"/shifts/{shift_id}/close", '{"counted_cash": 0, "note": @}'),
-        ("/sales", '{"lines": [{"product_id": %d, "qty": 1}], "payments": [], "reason": @}'
-         % product),
+        ("/sales", '{"lines": [{"product_id": PID, "qty": 1}], "payments": [], "reason": @}'),
         ("/sales", '{"lines": [{"barcode": @, "qty": 1}]}'),
-        (f"/sales/{sale_id}/refund", '{"lines": [{"product_id": %d, "qty": 1}], "reason": @}'
-         % product),
+        (f"/sales/{sale_id}/refund", '{"lines": [{"product_id": PID, "qty": 1}], "reason": @}'),
         (f"/sales/{sale_id}/void", '{"reason": @}'),
         (f"/sales/{sale_id}/print", '{"reason": @}'),
     ]
+    return [(path, body.replace("PID", str(product))) for path, body in requests]
 
 
 @pytest.mark.parametrize("hostile", ["surrogate", "deep"])

@@ -44,7 +44,7 @@ from pos.counter_models import (
 from pos.errors import Conflict, DomainError, Forbidden, NotFound, TooManyAttempts
 from pos.models import Booth, LoginFailure, User
 from pos.money import vat_contained
-from pos.services import recent_failures, record_audit, user_for_token
+from pos.services import dummy_password_hash, record_audit, user_for_token
 from pos.types import utcnow
 from receipts.queue import enqueue_receipt
 from sync.models import OutboxEvent, append_event, next_event_seq
@@ -112,6 +112,9 @@ class Approval:
     token: str | None = None
     username: str | None = None
     password: str | None = None
+    # The till the request came from (its address): wrong tries are counted per
+    # cashier and device.
+    device: str = ""
 
 
 # --- helpers ------------------------------------------------------------------------
@@ -155,36 +158,46 @@ def _request_hash(body: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _approval_place(booth: Booth, actor: User, device: str) -> str:
+    """Where wrong approvals are counted: this booth, this cashier, this device (a
+    digest, to fit the failure table's address column)."""
+    key = f"{booth.code}|{actor.id}|{device}"
+    return "approval:" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
 def resolve_approver(session: Session, *, booth: Booth, actor: User,
                      approval: Approval | None) -> User | None:
     """The manager who approves: the one named in ``approval`` (checked), else the actor
-    when they are a manager of this booth, else None. Wrong credentials → 403."""
+    when they are a manager of this booth, else None.
+
+    Every refusal (unknown name, wrong password, a right password or token of someone who
+    is not this booth's manager) answers the same 403 and counts against the requesting
+    cashier on their device; after ``APPROVAL_MAX_FAILURES`` within
+    ``APPROVAL_LOCKOUT`` that cashier's approvals there are refused (429), nobody else's.
+    """
     if approval is None:
         return actor if _is_manager_of(actor, booth) else None
-    approver = None
+    place = _approval_place(booth, actor, approval.device)
+    failures = session.scalar(select(func.count(LoginFailure.id)).where(
+        LoginFailure.remote_addr == place,
+        LoginFailure.at > utcnow() - APPROVAL_LOCKOUT)) or 0
+    if failures >= APPROVAL_MAX_FAILURES:
+        raise TooManyAttempts(_("Nhập sai mật khẩu quản lý quá nhiều lần. Vui lòng thử "
+                                "lại sau %(m)d phút.", m=APPROVAL_LOCKOUT.seconds // 60))
+    approver, tried = None, "token"
     if approval.token:
         approver = user_for_token(session, approval.token)
     elif approval.username:
-        username = approval.username.strip().lower()
-        place = f"approval:{booth.code}"
-        if recent_failures(session, username=username, remote_addr=place,
-                           window=APPROVAL_LOCKOUT) >= APPROVAL_MAX_FAILURES:
-            raise TooManyAttempts(_("Nhập sai mật khẩu quản lý quá nhiều lần. Vui lòng thử "
-                                    "lại sau %(m)d phút.", m=APPROVAL_LOCKOUT.seconds // 60))
-        candidate = session.scalar(select(User).where(User.username == username))
-        if candidate is not None and check_password_hash(candidate.password_hash,
-                                                         approval.password or ""):
+        tried = approval.username.strip().lower()[:64]
+        candidate = session.scalar(select(User).where(User.username == tried))
+        if candidate is None:
+            check_password_hash(dummy_password_hash(), approval.password or "")
+        elif check_password_hash(candidate.password_hash, approval.password or ""):
             approver = candidate
-        else:
-            raise BadApproval(
-                _("Thông tin duyệt của quản lý không đúng."), field="approved_by",
-                after_rollback=lambda s: s.add(LoginFailure(username=username,
-                                                            remote_addr=place)))
-    if approver is None:
-        raise BadApproval(_("Thông tin duyệt của quản lý không đúng."), field="approved_by")
     if not _is_manager_of(approver, booth):
-        raise BadApproval(_("Người duyệt phải là quản lý của quầy %(code)s.", code=booth.code),
-                          field="approved_by")
+        raise BadApproval(
+            _("Thông tin duyệt của quản lý không đúng."), field="approved_by",
+            after_rollback=lambda s: s.add(LoginFailure(username=tried, remote_addr=place)))
     return approver
 
 

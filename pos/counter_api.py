@@ -83,13 +83,14 @@ def _approval(data: dict) -> counter.Approval | None:
     value = data.get("approved_by")
     if value is None:
         return None
+    device = request.remote_addr or ""
     if isinstance(value, str) and value.strip():
-        return counter.Approval(token=value.strip())
+        return counter.Approval(token=value.strip(), device=device)
     if isinstance(value, dict):
         username = _str(value, "username", "approved_by.username", required=True, max_length=64)
         password = _str(value, "password", "approved_by.password", required=True,
                         max_length=200)
-        return counter.Approval(username=username, password=password)
+        return counter.Approval(username=username, password=password, device=device)
     raise DomainError(_("approved_by phải là mã truy cập của quản lý hoặc "
                         "{username, password}."), field="approved_by", code="invalid_type")
 

@@ -7,6 +7,7 @@ timeout must not hold up the till) and retries failures with exponential backoff
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import datetime, timedelta
 
@@ -34,6 +35,8 @@ from receipts.printers import PrinterError, PrintSettings, render_job, send
 SHOP_NAME = "Gian hàng OCOP Thanh Hóa"
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = timedelta(minutes=5)
+# How long a worker's claim on a job lasts; well above a printer's send timeout.
+LEASE = timedelta(minutes=2)
 
 
 def lookup_code(sale: Sale) -> str:
@@ -132,12 +135,25 @@ def backoff(attempts: int) -> timedelta:
 
 
 def due_jobs(session: Session, *, booth_id: int, now: datetime) -> list[PrintJob]:
+    """Jobs to try now: waiting or failed ones whose time has come, and claimed ones
+    whose lease ran out (the worker died or hung while printing them)."""
     return list(session.scalars(
         select(PrintJob).where(PrintJob.booth_id == booth_id,
-                               PrintJob.state.in_(("pending", "failed")),
+                               PrintJob.state.in_(("pending", "failed", "printing")),
                                PrintJob.attempts < MAX_ATTEMPTS,
                                PrintJob.next_attempt_at <= now)
         .order_by(PrintJob.created_at)))
+
+
+def _give_up_abandoned(session: Session, *, booth_id: int, now: datetime) -> None:
+    """A claimed job whose lease ran out with no attempts left is failed, so it shows
+    on the screen for a manual retry instead of staying "printing" forever."""
+    for job in session.scalars(select(PrintJob).where(
+            PrintJob.booth_id == booth_id, PrintJob.state == "printing",
+            PrintJob.attempts >= MAX_ATTEMPTS, PrintJob.next_attempt_at <= now)):
+        job.state = "failed"
+        job.last_error = "Lệnh in bị dừng giữa chừng."
+    session.commit()
 
 
 def render_print_job(session: Session, job: PrintJob, settings: PrintSettings) -> bytes:
@@ -162,20 +178,27 @@ def run_print_queue(session: Session, *, booth: Booth, settings: PrintSettings,
         return []
     now = now or utcnow()
     tried = []
+    _give_up_abandoned(session, booth_id=booth.id, now=now)
     for job_id in [job.id for job in due_jobs(session, booth_id=booth.id, now=now)]:
         job = session.get(PrintJob, job_id)
+        # The claim is a lease: if this worker dies or hangs, the job is due again
+        # once it runs out.
         job.state = "printing"
         job.attempts += 1
+        job.next_attempt_at = now + LEASE
         session.commit()
-        try:
-            data = render_print_job(session, job, settings)
-        finally:
-            session.rollback()
         error = ""
         try:
+            try:
+                data = render_print_job(session, job, settings)
+            finally:
+                session.rollback()
             send(settings.target, data, timeout=timeout)
         except PrinterError as err:
             error = str(err)
+        except Exception as err:  # any other failure is retried like a printer's
+            logging.getLogger(__name__).exception("print job %s", job_id)
+            error = f"Lỗi khi in: {type(err).__name__}: {err}"
         job = session.get(PrintJob, job_id)
         if error:
             job.state, job.last_error = "failed", error[:500]

@@ -145,6 +145,9 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     import pos.models  # noqa: F401
     import receipts.models  # noqa: F401
     import sync.models  # noqa: F401
+    from pos import append_only
+
+    append_only.attach(db.metadata)
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -223,6 +223,9 @@ def _register_blueprints(app: Flask) -> None:
         from pos.views_sales import bp as sales_web
 
         app.register_blueprint(sales_web)
+        from pos.views_audit import bp as audit_web
+
+        app.register_blueprint(audit_web)
         from receipts.api import bp as receipts_api
         from receipts.views import bp as receipts_web
 

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -223,6 +224,45 @@ def record_audit(session: Session, *, action: str, actor: User | None,
     session.add(entry)
     session.flush()
     return entry
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """One booth's audit chain, checked: how many entries, and the first bad one with
+    what is wrong with it (``edited``: its content no longer matches its hash;
+    ``relinked``: it does not follow the entry before it; ``missing``: entries before
+    it are gone)."""
+
+    booth_id: int | None
+    entries: int
+    first_bad: AuditEntry | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad is None
+
+
+def check_audit_chain(session: Session, *, booth_id: int | None) -> ChainCheck:
+    """Walk a booth's chain in order and stop at the first entry that breaks it."""
+    query = select(AuditEntry).order_by(AuditEntry.seq)
+    query = query.where(AuditEntry.booth_id.is_(None) if booth_id is None
+                        else AuditEntry.booth_id == booth_id)
+    prev, count = "", 0
+    for count, entry in enumerate(session.scalars(query), start=1):
+        problem = ("missing" if entry.seq != count
+                   else "relinked" if entry.prev_hash != prev
+                   else "edited" if entry.hash != _entry_hash(prev, _audit_fields(entry))
+                   else "")
+        if problem:
+            return ChainCheck(booth_id, count, entry, problem)
+        prev = entry.hash
+    return ChainCheck(booth_id, count)
+
+
+def audit_chains(session: Session) -> list[int | None]:
+    """The booths (None: the office's own chain) that have audit entries."""
+    return list(session.scalars(select(AuditEntry.booth_id).distinct()))
 
 
 def verify_audit_chain(session: Session, *, booth_id: int | None) -> list[str]:

@@ -56,6 +56,7 @@ EXPECTED = {
         "sales.void_sale_page": MANAGERS,
         "sales.reprint_page": BOOTH_STAFF,
         "receipts.printer": MANAGERS,
+        "audit.audit_log": MANAGERS,
         "receipts.selftest": MANAGERS,
         "receipts.retry_job_page": MANAGERS,
     },

@@ -103,5 +103,7 @@ def _create_triggers(metadata: MetaData, connection, **kwargs) -> None:
     if "sale" not in metadata.tables:
         return
     sale_columns = [column.name for column in metadata.tables["sale"].columns]
-    for statement in create_statements(connection.dialect.name, sale_columns):
+    dialect = connection.dialect.name
+    # create_all on tables that exist already runs this again: replace, never duplicate.
+    for statement in drop_statements(dialect) + create_statements(dialect, sale_columns):
         connection.exec_driver_sql(statement)

@@ -83,7 +83,7 @@ def _set_cookie(response) -> str:
 
 @pytest.mark.parametrize("behind_proxy, forwarded_https, secure", [
     (True, True, True), (True, False, False), (False, True, False)])
-def test_the_session_cookie_is_secure_over_https(tmp_path, make_user, behind_proxy,
+def test_the_session_cookie_is_secure_over_https(tmp_path, behind_proxy,
                                                  forwarded_https, secure):
     app = build_app(tmp_path, OCOP_BEHIND_PROXY="1" if behind_proxy else "")
     from pos.demo import seed_demo

@@ -1,5 +1,6 @@
 """General defence against finding 6's kind: no JSON body, however odd, makes a JSON
-route of the booth answer 5xx; every refusal is in the error format.
+route of the booth answer 5xx, and every refusal is in the error format; no query
+string makes any page or GET route answer 5xx.
 
 Hypothesis builds bodies from the field names the routes read plus arbitrary ones, with
 values of every JSON type (huge integers, floats, odd Unicode, nesting), and raw bytes.
@@ -7,6 +8,8 @@ The app runs in testing mode, so any unexpected exception fails the test outrigh
 """
 
 from __future__ import annotations
+
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,9 +30,11 @@ KEYS = st.sampled_from(FIELDS) | st.text(max_size=8)
 VALUES = st.recursive(SCALARS, lambda children: st.lists(children, max_size=4)
                       | st.dictionaries(KEYS, children, max_size=5), max_leaves=25)
 BODIES = st.dictionaries(KEYS, VALUES, max_size=6)
+QUERY_ARGS = ["q", "limit", "day", "page", "format", "columns", "amount", "ref", "low", "lang",
+              "next"]
 
 
-def test_no_json_body_makes_a_json_route_answer_5xx(tmp_path):
+def test_no_body_or_query_makes_the_booth_answer_5xx(tmp_path):
     till = make_till(build_app(tmp_path))
     shift = till.open_shift()
     sale = till.sell()
@@ -62,9 +67,26 @@ def test_no_json_body_makes_a_json_route_answer_5xx(tmp_path):
     def raw_bodies(route, raw):
         check(till.post(route, raw=raw), route, raw)
 
+    get_routes = sorted({rule.rule for rule in till.app.url_map.iter_rules()
+                         if "GET" in rule.methods and rule.endpoint != "static"})
+    params = st.dictionaries(st.sampled_from(QUERY_ARGS) | st.text(max_size=5),
+                             st.text(max_size=30) | st.integers().map(str), max_size=4)
+
+    @settings(max_examples=200, deadline=None, database=None)
+    @given(rule=st.sampled_from(get_routes), query=params,
+           path_value=st.sampled_from([sale["id"], shift["id"], "1", "0", "-1", "9" * 30,
+                                       "%00", "x"]),
+           who=st.sampled_from(["cashier", "manager"]))
+    def query_strings(rule, query, path_value, who):
+        path = re.sub(r"<(?:\w+:)?\w+>", path_value, rule)
+        response = till.client.get(path, query_string=query,
+                                   headers={"Authorization": f"Bearer {till.tokens[who]}"})
+        assert response.status_code < 500, (path, query, response.get_data(as_text=True))
+
     try:
         json_bodies()
         raw_bodies()
+        query_strings()
     finally:
         with till.app.app_context():
             db.engine.dispose()

@@ -73,37 +73,28 @@ def receipt_document(sale: Sale) -> ReceiptDocument:
 
 
 def zreport_document(shift: Shift, report: dict, *, viewer: User | None) -> ZReportDocument:
-    """The printable Z-report of a closed shift, or X-report of an open one; the expected
-    cash only for those who may see it (``expected_cash_visible``)."""
+    """The printable Z-report of a closed shift, or X-report of an open one (no count
+    yet); the expected cash only for those who may see it (``expected_cash_visible``)."""
     from pos.counter import expected_cash_visible
 
-    closed = shift.closed_at or utcnow()
-    is_closed = shift.status != "open"
-    expected = report["expected_cash"] if expected_cash_visible(shift, viewer) else None
-    if not is_closed:
-        return ZReportDocument(
-            shop_name=SHOP_NAME, booth_code=shift.booth.code, booth_name=shift.booth.name,
-            cashier=shift.cashier.display_name, opened_at=shift.opened_at, closed_at=closed,
-            totals_by_method=report["totals_by_method"],
-            vat_by_rate={int(rate): row["vat"] for rate, row in report["vat_by_rate"].items()},
-            discounts=Tally(report["discounts"]["count"], report["discounts"]["amount"]),
-            refunds=Tally(report["refunds"]["count"], report["refunds"]["amount"]),
-            voids=Tally(report["voids"]["count"], report["voids"]["amount"]),
-            opening_float=report["opening_float"], cash_in=report["cash_in"],
-            cash_out=report["cash_out"], expected_cash=expected, counted_cash=None,
-            difference=None, closed=False)
-    return ZReportDocument(
+    common = dict(
         shop_name=SHOP_NAME, booth_code=shift.booth.code, booth_name=shift.booth.name,
-        cashier=shift.cashier.display_name, opened_at=shift.opened_at, closed_at=closed,
-        totals_by_method=report["totals_by_method"],
+        cashier=shift.cashier.display_name, opened_at=shift.opened_at,
+        closed_at=shift.closed_at or utcnow(), totals_by_method=report["totals_by_method"],
         vat_by_rate={int(rate): row["vat"] for rate, row in report["vat_by_rate"].items()},
         discounts=Tally(report["discounts"]["count"], report["discounts"]["amount"]),
         refunds=Tally(report["refunds"]["count"], report["refunds"]["amount"]),
         voids=Tally(report["voids"]["count"], report["voids"]["amount"]),
         opening_float=report["opening_float"], cash_in=report["cash_in"],
-        cash_out=report["cash_out"], expected_cash=report["expected_cash"],
-        counted_cash=report["counted_cash"] or 0,
-        difference=(report["counted_cash"] or 0) - report["expected_cash"],
+        cash_out=report["cash_out"])
+    if shift.status == "open":
+        visible = expected_cash_visible(shift, viewer)
+        return ZReportDocument(**common, closed=False, counted_cash=None, difference=None,
+                               expected_cash=report["expected_cash"] if visible else None)
+    counted = report["counted_cash"] or 0
+    return ZReportDocument(
+        **common, expected_cash=report["expected_cash"], counted_cash=counted,
+        difference=counted - report["expected_cash"],
         denominations={int(k): v for k, v in (report["counted_denominations"] or {}).items()})
 
 

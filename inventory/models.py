@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -81,6 +82,9 @@ class Product(db.Model):
     price: Mapped[int]
     vat_rate: Mapped[int]
     active: Mapped[bool] = mapped_column(default=True)
+    # Sold by weight or at a variable price: only such a product takes the price printed
+    # in a price-embedded label (within the configured tolerance) without a manager.
+    variable_price: Mapped[bool] = mapped_column(default=False, server_default=false())
     origin_url: Mapped[str] = mapped_column(String(300), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # The catalogue feed's version of the last change to the product or its barcodes.

@@ -16,6 +16,8 @@ from pos.textfold import fold
 from pos.types import utcnow
 
 MAX_SEARCH_RESULTS = 50
+MAX_QUERY_LENGTH = 100  # longer searches are no product name, and SQLite's LIKE refuses them
+MAX_ID = 2**31 - 1  # larger numbers are no row id, and overflow SQLite's integers
 LOW_STOCK = 5  # at or below this a product shows as low and may be restocked
 
 
@@ -75,7 +77,8 @@ def on_hand(session: Session, *, booth: Booth, product_ids: list[int]) -> dict[i
 
 
 def get_product(session: Session, product_id: int) -> Product:
-    product = session.get(Product, product_id)
+    """One product by id; an id no row can have (``0``, ``2**63``) is simply not found."""
+    product = session.get(Product, product_id) if 0 < product_id <= MAX_ID else None
     if product is None:
         raise NotFound(_("Không có sản phẩm mã số %(id)s.", id=product_id), field="product_id",
                        code="unknown_product")
@@ -88,6 +91,9 @@ def search_products(session: Session, *, query: str, limit: int = 20) -> list[Pr
     Every word of the query must appear in the folded name or the producer's name;
     an exact code or barcode match comes first.
     """
+    if len(query) > MAX_QUERY_LENGTH:
+        raise DomainError(_("Từ khóa tìm kiếm quá dài (tối đa %(n)d ký tự).",
+                            n=MAX_QUERY_LENGTH), field="q", code="query_too_long")
     limit = max(1, min(limit, MAX_SEARCH_RESULTS))
     folded = fold(query)
     base = select(Product).where(Product.active.is_(True)).options(

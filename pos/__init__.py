@@ -6,16 +6,21 @@ import contextvars
 import os
 from pathlib import Path
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, g, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import format_datetime, get_locale
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pos import labels
 from pos.config import Config
 from pos.extensions import babel, csrf, db, login, migrate
 from pos.money import format_vnd
+from pos.safejson import SafeJSONProvider
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -23,23 +28,47 @@ MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 sqlite_begin = contextvars.ContextVar("sqlite_begin", default="BEGIN IMMEDIATE")
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
     """The pysqlite recipe: our own BEGIN, so write transactions start IMMEDIATE and
     never fail half-way with SQLITE_BUSY; WAL and synchronous=FULL so a committed sale
-    survives a power cut."""
+    survives a power cut. A writer waits ``busy_timeout_ms`` for the lock, then the
+    request answers 503 (``pos.errors``)."""
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, connection_record):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
-                       "busy_timeout=5000"):
+                       f"busy_timeout={int(busy_timeout_ms)}"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         connection.exec_driver_sql(sqlite_begin.get())
+
+
+@event.listens_for(db.session, "after_commit")
+def _nothing_after_the_commit_writes(session) -> None:
+    """Once a request has committed, what it still reads to build its answer (expired
+    attributes, lazy loads) runs in a plain read transaction: it needs no write lock,
+    so it cannot wait for one and turn a saved sale into a 5xx."""
+    if has_request_context() and not session.in_nested_transaction():  # not a savepoint
+        g.ocop_committed = True
+        sqlite_begin.set("BEGIN")
+
+
+@event.listens_for(db.session, "before_flush")
+def _refuse_writes_after_the_commit(session, flush_context, instances) -> None:
+    """A request writes in one transaction; a write after its commit is a bug. Tests
+    fail on it; a served booth logs it (the answer is already decided by then)."""
+    if has_request_context() and g.get("ocop_committed") and (
+            session.new or session.dirty or session.deleted):
+        from flask import current_app
+
+        if current_app.testing:
+            raise RuntimeError("a request wrote after its commit")
+        current_app.logger.error("a request wrote after its commit: %s", request.path)
 
 
 def _select_locale() -> str:
@@ -57,13 +86,52 @@ def _select_locale() -> str:
     return "vi"
 
 
+class OcopSessionInterface(SecureCookieSessionInterface):
+    """The signed cookie session, marked ``Secure`` whenever the request came over HTTPS
+    (directly, or through a trusted proxy: ``OCOP_BEHIND_PROXY``)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return super().get_cookie_secure(app) or (has_request_context()
+                                                  and request.is_secure)
+
+
+class OcopFlask(Flask):
+    """Flask, reading request JSON through ``SafeJSONProvider``."""
+
+    json_provider_class = SafeJSONProvider
+    session_interface = OcopSessionInterface()
+
+
+# What a page may load and who may frame it: only this site, no inline scripts (the
+# cashier page passes its strings as a JSON data block), nothing frames our pages.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "; ".join((
+        "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:", "connect-src 'self'", "font-src 'self'",
+        "object-src 'none'", "base-uri 'self'", "form-action 'self'",
+        "frame-ancestors 'none'")),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _add_security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
 def create_app(config: Config | None = None, **overrides) -> Flask:
     """Build the app for ``OCOP_ROLE``: both roles share models; each serves its own
     blueprints."""
     config = config or Config(**overrides)
-    app = Flask(__name__, instance_path=config.OCOP_INSTANCE, instance_relative_config=True)
+    app = OcopFlask(__name__, instance_path=config.OCOP_INSTANCE, instance_relative_config=True)
     app.config.from_mapping(config.as_dict())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["OCOP_BEHIND_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    app.after_request(_add_security_headers)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
@@ -80,10 +148,14 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     import sync.feeds  # noqa: F401  (stamps catalogue changes with the feed's version)
     import sync.models  # noqa: F401
     import sync.outbox  # noqa: F401  (keeps the watermark beside a booth's database)
+    from pos import append_only
+
+    append_only.attach(db.metadata)
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            _configure_sqlite(db.engine)
+            _configure_sqlite(db.engine,
+                              busy_timeout_ms=app.config["OCOP_SQLITE_BUSY_TIMEOUT_MS"])
 
     @app.before_request
     def _reads_need_no_write_lock():
@@ -95,6 +167,7 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     @app.teardown_request
     def _reset_begin_mode(exc):
         sqlite_begin.set("BEGIN IMMEDIATE")
+        g.pop("ocop_committed", None)
 
     from pos.auth import init_auth
     from pos.errors import register_error_handlers
@@ -118,7 +191,19 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     app.jinja_env.filters["vnd"] = format_vnd
 
     _register_blueprints(app)
+    _limit_sign_ins(app)
     return app
+
+
+def _limit_sign_ins(app: Flask) -> None:
+    """Failed sign-ins per client address (``OCOP_LOGIN_IP_LIMIT``), however many names
+    they try; the per-name lockout in ``authenticate`` stays as well."""
+    limiter = Limiter(get_remote_address, app=app, headers_enabled=False,
+                      storage_uri=app.config["OCOP_RATELIMIT_STORAGE_URI"])
+    app.view_functions["web.login"] = limiter.limit(
+        app.config["OCOP_LOGIN_IP_LIMIT"], methods=["POST"],
+        deduct_when=lambda response: response.status_code not in (200, 302),
+    )(app.view_functions["web.login"])
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -141,6 +226,9 @@ def _register_blueprints(app: Flask) -> None:
         from pos.views_sales import bp as sales_web
 
         app.register_blueprint(sales_web)
+        from pos.views_audit import bp as audit_web
+
+        app.register_blueprint(audit_web)
         from receipts.api import bp as receipts_api
         from receipts.views import bp as receipts_web
 

@@ -15,7 +15,7 @@ from flask_login import current_user
 from pos.errors import Forbidden, Unauthorized, wants_json
 from pos.extensions import csrf, db, login
 from pos.models import User
-from pos.services import user_for_token
+from pos.services import check_user_booth, user_for_token
 
 ALL_ROLES = ("cashier", "manager", "office", "admin")
 BOOTH_STAFF = ("cashier", "manager", "admin")
@@ -43,17 +43,26 @@ def public(view):
 
 
 @login.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
-
-
-@login.request_loader
-def load_user_from_token(req) -> User | None:
-    header = req.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
+def load_user(session_id: str) -> User | None:
+    """The user of a session cookie, while the cookie's session version is current
+    (``User.get_id``): signing out ends every copy of the cookie."""
+    user_id, _sep, version = session_id.partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and len(user_id) <= 10):
         return None
-    g.token_auth = True
-    return user_for_token(db.session, header[len("Bearer "):].strip())
+    user = db.session.get(User, int(user_id))
+    if user is None or version != str(user.session_version):
+        return None
+    return user
+
+
+def _authenticate_bearer(header: str) -> None:
+    """A request with a Bearer header is the token's user, or nobody: the session cookie
+    beside it is never looked at, so a cookie plus any Bearer header cannot skip CSRF."""
+    user = user_for_token(db.session, header[len("Bearer "):].strip())
+    g._login_user = user if user is not None else login.anonymous_user()
+    if user is None:
+        raise Unauthorized(_("Mã truy cập không hợp lệ hoặc đã bị thu hồi."),
+                           code="bad_token")
 
 
 @login.unauthorized_handler
@@ -73,10 +82,14 @@ def _enforce_access():
     view = current_app.view_functions[request.endpoint]
     if getattr(view, "booth_credential", False):
         return None  # a booth's sync token, checked by the view itself; no cookie counts
-    bearer = request.headers.get("Authorization", "").startswith("Bearer ")
-    if bearer and current_user.is_anonymous:  # a Bearer header that names no live token
-        raise Unauthorized(_("Mã truy cập không hợp lệ hoặc đã bị thu hồi."),
-                           code="bad_token")
+    header = request.headers.get("Authorization", "")
+    bearer = header.startswith("Bearer ")
+    if bearer:
+        _authenticate_bearer(header)
+    if current_app.config["OCOP_ROLE"] == "booth" and current_user.is_authenticated:
+        # Another booth's staff are refused here as the sign-in page refuses them,
+        # whatever proves who they are (token or session).
+        check_user_booth(current_user, current_app.config.get("OCOP_BOOTH"))
     roles = getattr(view, "allowed_roles", frozenset())
     if roles is not None and current_user.is_anonymous:
         return login.unauthorized()

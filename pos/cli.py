@@ -133,6 +133,50 @@ def revoke_token_command(prefix: str):
     click.echo(f"Đã thu hồi mã {prefix}.")
 
 
+audit_group = AppGroup("audit", help="Nhật ký kiểm toán.")
+
+# What ``check_audit_chain`` found wrong, as the command says it.
+CHAIN_PROBLEMS = {
+    "edited": "nội dung đã bị sửa (không khớp mã băm)",
+    "relinked": "không nối tiếp mục trước nó (mục trước đã bị sửa hoặc chèn)",
+    "missing": "thiếu các mục trước nó (đã bị xóa)",
+}
+
+
+@audit_group.command("verify")
+@click.option("--booth", "booth_code", default=None, help="Chỉ kiểm tra quầy này.")
+@with_appcontext
+def audit_verify_command(booth_code: str | None):
+    """Check every audit chain; exit 1 naming the first bad entry."""
+    from pos.models import Booth
+    from pos.services import audit_chains, check_audit_chain
+
+    booths = {booth.id: booth.code for booth in db.session.scalars(select(Booth))}
+    chains = audit_chains(db.session)
+    if booth_code:
+        wanted = next((i for i, code in booths.items() if code == booth_code.upper()), None)
+        if wanted is None:
+            raise CliError(f"Không có quầy {booth_code}.")
+        chains = [wanted]
+    failed = False
+    for booth_id in sorted(chains, key=lambda i: (i is not None, booths.get(i, ""))):
+        check = check_audit_chain(db.session, booth_id=booth_id)
+        name = f"Quầy {booths[booth_id]}" if booth_id is not None else "Văn phòng"
+        if check.ok:
+            click.echo(f"{name}: {check.entries} mục, chuỗi toàn vẹn.")
+            continue
+        failed = True
+        entry = check.first_bad
+        click.echo(f"{name}: mục hỏng đầu tiên là số {entry.seq} (id {entry.id}, "
+                   f"{entry.action}, lúc {entry.at.isoformat()}): "
+                   f"{CHAIN_PROBLEMS[check.problem]}.", err=True)
+    db.session.rollback()
+    if failed:
+        sys.exit(1)
+    if not chains:
+        click.echo("Chưa có mục nhật ký nào.")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -303,7 +347,7 @@ def main():
 
 COMMANDS = (init_command, seed_demo_command, user_group, token_group, serve_command,
             demo_command, printer_group, booth_group, sync_command, stock_group,
-            prices_group, backup_command, restore_command)
+            prices_group, backup_command, restore_command, audit_group)
 for command in COMMANDS:
     main.add_command(command)
 

@@ -80,12 +80,20 @@ class Config:
         self.OCOP_PAPER = int(settings.get("OCOP_PAPER", 80))
         # A counted cash difference beyond this (đồng) needs a manager's sign-off.
         self.OCOP_CASH_DIFF_THRESHOLD = int(settings.get("OCOP_CASH_DIFF_THRESHOLD", 50_000))
+        # A price-embedded label may differ this much (percent) from the catalogue price
+        # of a variable-price product before it needs a manager.
+        self.OCOP_PRICE_LABEL_TOLERANCE = int(settings.get("OCOP_PRICE_LABEL_TOLERANCE", 20))
         self.OCOP_VIETQR_BIN = settings.get("OCOP_VIETQR_BIN")
         self.OCOP_VIETQR_ACCOUNT = settings.get("OCOP_VIETQR_ACCOUNT")
         self.OCOP_VIETQR_NAME = settings.get("OCOP_VIETQR_NAME")
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
             settings.get("DATABASE_URL") or f"sqlite:///{instance / 'ocop.sqlite3'}"
         )
+        # How long a writer waits for SQLite's lock before the request answers 503.
+        self.OCOP_SQLITE_BUSY_TIMEOUT_MS = int(settings.get("OCOP_SQLITE_BUSY_TIMEOUT_MS",
+                                                            5000))
+        # A request body beyond this answers 413 before it is read.
+        self.MAX_CONTENT_LENGTH = int(settings.get("OCOP_MAX_BODY_BYTES", 1024 * 1024))
         self.SECRET_KEY = settings.get("SECRET_KEY") or _secret_key(instance)
         self.BABEL_DEFAULT_LOCALE = "vi"
         self.BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -93,6 +101,15 @@ class Config:
         self.PASSWORD_HASH_METHOD = settings.get("PASSWORD_HASH_METHOD", "scrypt")
         self.LOGIN_MAX_FAILURES = int(settings.get("LOGIN_MAX_FAILURES", 5))
         self.LOGIN_LOCKOUT_SECONDS = int(settings.get("LOGIN_LOCKOUT_SECONDS", 900))
+        # Failed sign-ins allowed from one address (Flask-Limiter syntax), whatever names
+        # they try; counted in memory per process unless a storage URI is given.
+        self.OCOP_LOGIN_IP_LIMIT = settings.get("OCOP_LOGIN_IP_LIMIT", "20 per 15 minutes")
+        self.OCOP_RATELIMIT_STORAGE_URI = settings.get("OCOP_RATELIMIT_STORAGE_URI",
+                                                       "memory://")
+        # Behind a reverse proxy (one hop): trust its X-Forwarded-For/-Proto/-Host, so the
+        # client's address is rate-limited and HTTPS gets Secure cookies.
+        self.OCOP_BEHIND_PROXY = str(settings.get("OCOP_BEHIND_PROXY", "")).lower() in (
+            "1", "true", "yes", "on")
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.WTF_CSRF_TIME_LIMIT = None

@@ -44,7 +44,7 @@ from pos.counter_models import (
 from pos.errors import Conflict, DomainError, Forbidden, NotFound, TooManyAttempts
 from pos.models import Booth, LoginFailure, User
 from pos.money import vat_contained
-from pos.services import recent_failures, record_audit, user_for_token
+from pos.services import dummy_password_hash, record_audit, user_for_token
 from pos.types import utcnow
 from receipts.queue import enqueue_receipt
 from sync.models import OutboxEvent
@@ -52,6 +52,8 @@ from sync.outbox import append_event, next_event_seq, sale_number_floor, sync_st
 
 BUSINESS_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DEFAULT_CASH_DIFF_THRESHOLD = 50_000
+# How far (percent of the catalogue price) a price-embedded label may stray unapproved.
+DEFAULT_PRICE_TOLERANCE = 20
 MAX_LINES = 200
 MAX_PAYMENTS = 10
 # 2 tỷ đồng: far above any till, and below 2**31 so it fits PostgreSQL's INTEGER.
@@ -111,6 +113,9 @@ class Approval:
     token: str | None = None
     username: str | None = None
     password: str | None = None
+    # The till the request came from (its address): wrong tries are counted per
+    # cashier and device.
+    device: str = ""
 
 
 # --- helpers ------------------------------------------------------------------------
@@ -154,36 +159,46 @@ def _request_hash(body: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _approval_place(booth: Booth, actor: User, device: str) -> str:
+    """Where wrong approvals are counted: this booth, this cashier, this device (a
+    digest, to fit the failure table's address column)."""
+    key = f"{booth.code}|{actor.id}|{device}"
+    return "approval:" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
 def resolve_approver(session: Session, *, booth: Booth, actor: User,
                      approval: Approval | None) -> User | None:
     """The manager who approves: the one named in ``approval`` (checked), else the actor
-    when they are a manager of this booth, else None. Wrong credentials → 403."""
+    when they are a manager of this booth, else None.
+
+    Every refusal (unknown name, wrong password, a right password or token of someone who
+    is not this booth's manager) answers the same 403 and counts against the requesting
+    cashier on their device; after ``APPROVAL_MAX_FAILURES`` within
+    ``APPROVAL_LOCKOUT`` that cashier's approvals there are refused (429), nobody else's.
+    """
     if approval is None:
         return actor if _is_manager_of(actor, booth) else None
-    approver = None
+    place = _approval_place(booth, actor, approval.device)
+    failures = session.scalar(select(func.count(LoginFailure.id)).where(
+        LoginFailure.remote_addr == place,
+        LoginFailure.at > utcnow() - APPROVAL_LOCKOUT)) or 0
+    if failures >= APPROVAL_MAX_FAILURES:
+        raise TooManyAttempts(_("Nhập sai mật khẩu quản lý quá nhiều lần. Vui lòng thử "
+                                "lại sau %(m)d phút.", m=APPROVAL_LOCKOUT.seconds // 60))
+    approver, tried = None, "token"
     if approval.token:
         approver = user_for_token(session, approval.token)
     elif approval.username:
-        username = approval.username.strip().lower()
-        place = f"approval:{booth.code}"
-        if recent_failures(session, username=username, remote_addr=place,
-                           window=APPROVAL_LOCKOUT) >= APPROVAL_MAX_FAILURES:
-            raise TooManyAttempts(_("Nhập sai mật khẩu quản lý quá nhiều lần. Vui lòng thử "
-                                    "lại sau %(m)d phút.", m=APPROVAL_LOCKOUT.seconds // 60))
-        candidate = session.scalar(select(User).where(User.username == username))
-        if candidate is not None and check_password_hash(candidate.password_hash,
-                                                         approval.password or ""):
+        tried = approval.username.strip().lower()[:64]
+        candidate = session.scalar(select(User).where(User.username == tried))
+        if candidate is None:
+            check_password_hash(dummy_password_hash(), approval.password or "")
+        elif check_password_hash(candidate.password_hash, approval.password or ""):
             approver = candidate
-        else:
-            raise BadApproval(
-                _("Thông tin duyệt của quản lý không đúng."), field="approved_by",
-                after_rollback=lambda s: s.add(LoginFailure(username=username,
-                                                            remote_addr=place)))
-    if approver is None:
-        raise BadApproval(_("Thông tin duyệt của quản lý không đúng."), field="approved_by")
     if not _is_manager_of(approver, booth):
-        raise BadApproval(_("Người duyệt phải là quản lý của quầy %(code)s.", code=booth.code),
-                          field="approved_by")
+        raise BadApproval(
+            _("Thông tin duyệt của quản lý không đúng."), field="approved_by",
+            after_rollback=lambda s: s.add(LoginFailure(username=tried, remote_addr=place)))
     return approver
 
 
@@ -386,6 +401,14 @@ def _event_counts(session: Session, shift: Shift) -> dict[str, int]:
 # --- reports --------------------------------------------------------------------------
 
 
+def expected_cash_visible(shift: Shift, viewer: User | None) -> bool:
+    """Cashiers count blind: until the shift is closed only a manager (or admin) sees
+    the expected cash, in every format (JSON, text, ESC/POS, PDF, print)."""
+    if shift.status != "open":
+        return True
+    return viewer is not None and viewer.role in APPROVER_ROLES
+
+
 def shift_report(session: Session, *, shift: Shift) -> dict:
     """The X-report (open shift) or Z-report (closed): four aggregate queries, however
     many sales the shift holds. Refunds are positive rows of kind ``refund`` and are
@@ -561,10 +584,19 @@ def _insert_or_replay(session: Session, build, *, sale_id: str, request_hash: st
     return _replay(existing, request_hash, kind), False
 
 
+def label_price_accepted(product: Product, price: int, *, tolerance_percent: int) -> bool:
+    """Whether a price-embedded label may set the price without a manager: the product
+    is sold by weight or at a variable price, and the label is within
+    ``tolerance_percent`` of the catalogue price (never 0)."""
+    return (product.variable_price and price > 0
+            and abs(price - product.price) * 100 <= product.price * tolerance_percent)
+
+
 def complete_sale(session: Session, *, booth: Booth, cashier: User, sale_id: str | None,
                   lines: list[LineInput], payments: list[PaymentInput],
                   discount: int | None = None, discount_percent: int | None = None,
-                  approval: Approval | None = None, reason: str = "") -> tuple[Sale, bool]:
+                  approval: Approval | None = None, reason: str = "",
+                  price_tolerance: int = DEFAULT_PRICE_TOLERANCE) -> tuple[Sale, bool]:
     """Record a sale in one flush: lines with snapshots, payments, stock moves, audit
     entries for price overrides and discounts, and the outbox event.
 
@@ -597,8 +629,12 @@ def complete_sale(session: Session, *, booth: Booth, cashier: User, sale_id: str
     built, adjustments = [], []
     for i, line in enumerate(lines):
         product, embedded_price, code = _find_product(session, line, i)
-        base_price = embedded_price if embedded_price is not None else product.price
-        unit_price = base_price
+        # A label's price stands on its own only for a variable-price product and near
+        # the catalogue price; otherwise it is a price change like any other.
+        label_ok = embedded_price is not None and label_price_accepted(
+            product, embedded_price, tolerance_percent=price_tolerance)
+        base_price = embedded_price if label_ok else product.price
+        unit_price = embedded_price if embedded_price is not None else base_price
         if line.unit_price is not None:
             if not 0 <= line.unit_price <= MAX_AMOUNT:
                 raise DomainError(_("Đơn giá phải là số nguyên không âm."),

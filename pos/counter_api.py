@@ -83,13 +83,14 @@ def _approval(data: dict) -> counter.Approval | None:
     value = data.get("approved_by")
     if value is None:
         return None
+    device = request.remote_addr or ""
     if isinstance(value, str) and value.strip():
-        return counter.Approval(token=value.strip())
+        return counter.Approval(token=value.strip(), device=device)
     if isinstance(value, dict):
         username = _str(value, "username", "approved_by.username", required=True, max_length=64)
         password = _str(value, "password", "approved_by.password", required=True,
                         max_length=200)
-        return counter.Approval(username=username, password=password)
+        return counter.Approval(username=username, password=password, device=device)
     raise DomainError(_("approved_by phải là mã truy cập của quản lý hoặc "
                         "{username, password}."), field="approved_by", code="invalid_type")
 
@@ -188,12 +189,13 @@ def current_shift():
     if shift is None:
         return {"shift": None, "report": None}
     return {"shift": counter.shift_to_json(shift),
-            "report": _blind(counter.shift_report(db.session, shift=shift))}
+            "report": _blind(counter.shift_report(db.session, shift=shift), shift)}
 
 
-def _blind(report: dict) -> dict:
-    """Cashiers count blind: while the shift is open they do not see the expected cash."""
-    if current_user.role == "cashier" and report["status"] == "open":
+def _blind(report: dict, shift) -> dict:
+    """Cashiers count blind: while the shift is open they do not see the expected cash
+    (the same rule as the printed and downloaded reports)."""
+    if not counter.expected_cash_visible(shift, current_user):
         return report | {"expected_cash": None}
     return report
 
@@ -220,7 +222,7 @@ def move_cash(id: str):
 def shift_report(id: str):
     """X-report of an open shift, Z-report of a closed one."""
     shift = counter.get_shift(db.session, booth=current_booth(), shift_id=id)
-    return _blind(counter.shift_report(db.session, shift=shift))
+    return _blind(counter.shift_report(db.session, shift=shift), shift)
 
 
 @bp.post("/shifts/<id>/close")
@@ -246,8 +248,9 @@ def close_shift(id: str):
 def create_sale():
     """Record a sale; the same client ``id`` again answers 200 with the stored sale."""
     order = parse_sale(_body())
-    sale, created = counter.complete_sale(db.session, booth=current_booth(),
-                                          cashier=current_user, **order)
+    sale, created = counter.complete_sale(
+        db.session, booth=current_booth(), cashier=current_user,
+        price_tolerance=current_app.config["OCOP_PRICE_LABEL_TOLERANCE"], **order)
     db.session.commit()
     queue.wake_print_worker(current_app)
     return counter.sale_to_json(sale), 201 if created else 200
@@ -301,7 +304,8 @@ def vietqr():
     raw_amount = request.args.get("amount")
     amount = None
     if raw_amount:
-        if not raw_amount.isdigit() or int(raw_amount) <= 0:
+        if not (raw_amount.isascii() and raw_amount.isdigit() and len(raw_amount) <= 10) \
+                or int(raw_amount) <= 0:
             raise DomainError(_("amount phải là số nguyên dương."), field="amount")
         amount = int(raw_amount)
     ref = request.args.get("ref") or None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask import Flask, flash, jsonify, make_response, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from pos.extensions import db
@@ -102,15 +103,55 @@ def _plain_error(code: str, message: str, status: int):
     return render_template("error.html", message=message, status=status), status
 
 
+RETRY_AFTER_SECONDS = 2
+
+
+def is_lock_timeout(err: OperationalError) -> bool:
+    """SQLite's lock wait ran out, or PostgreSQL gave up on a lock or a deadlock."""
+    text = str(getattr(err, "orig", err)).lower()
+    code = getattr(getattr(err, "orig", None), "sqlstate", None)
+    return ("database is locked" in text or "database table is locked" in text
+            or code in ("55P03", "40P01", "40001"))
+
+
+def busy_response():
+    """503 with Retry-After: the request wrote nothing and may simply be sent again
+    (a sale with the same id is answered once)."""
+    db.session.rollback()
+    message = _("Quầy đang bận ghi dữ liệu, vui lòng thử lại sau giây lát.")
+    if wants_json():
+        response = jsonify({"error": {"code": "busy", "message": message}})
+    else:
+        response = make_response(render_template("error.html", message=message,
+                                                 status=503))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     """Every failure rolls the session back, then answers in the contract's JSON shape."""
+
+    @app.errorhandler(OperationalError)
+    def handle_database_error(err: OperationalError):
+        if is_lock_timeout(err):
+            return busy_response()
+        if app.testing:
+            raise err
+        app.logger.exception("database error")
+        return _plain_error("server_error", _("Lỗi hệ thống, vui lòng thử lại."), 500)
 
     @app.errorhandler(DomainError)
     def handle_domain_error(err: DomainError):
         db.session.rollback()
         if getattr(err, "after_rollback", None) is not None:
-            err.after_rollback(db.session)
-            db.session.commit()
+            try:
+                err.after_rollback(db.session)
+                db.session.commit()
+            except OperationalError as busy:
+                if not is_lock_timeout(busy):
+                    raise
+                return busy_response()
         if wants_json():
             return error_response(err)
         # A refusal (401/403) is no form mistake: answer it with its own status rather

@@ -11,6 +11,7 @@ from wtforms import FieldList, Form, FormField, HiddenField, SelectField, String
 from wtforms.validators import ValidationError
 
 from pos.counter import MAX_ID, MAX_LINES, MAX_QTY
+from pos.safejson import nfc
 
 try:  # wtforms 3.3 deprecates (value, label) tuples; older versions only know tuples
     from wtforms.fields.choices import SelectChoice
@@ -52,7 +53,7 @@ class RefundLineForm(Form):
 class RefundForm(FlaskForm):
     refund_id = HiddenField()  # a UUID made with the page: a double click refunds once
     lines = FieldList(FormField(RefundLineForm), max_entries=MAX_LINES)
-    reason = StringField(_l("Lý do hoàn"))
+    reason = StringField(_l("Lý do hoàn"), filters=[nfc])
     method = SelectField(_l("Hoàn tiền bằng"), validate_choice=False, default="original",
                          choices=[SelectChoice(k, v) for k, v in REFUND_METHODS.items()])
 
@@ -75,7 +76,7 @@ class RefundForm(FlaskForm):
 
 
 class VoidForm(FlaskForm):
-    reason = StringField(_l("Lý do hủy"))
+    reason = StringField(_l("Lý do hủy"), filters=[nfc])
 
     def validate_reason(self, field):
         if len(field.data or "") > 500:
@@ -83,7 +84,7 @@ class VoidForm(FlaskForm):
 
 
 class ReprintForm(FlaskForm):
-    reason = StringField(_l("Lý do in lại"))
+    reason = StringField(_l("Lý do in lại"), filters=[nfc])
 
     def validate_reason(self, field):
         if len(field.data or "") > 300:

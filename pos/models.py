@@ -78,8 +78,14 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str] = mapped_column(String(5), default="vi")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of the id kept in the session cookie; signing out bumps it, so a cookie
+    # copied before the logout no longer signs anyone in.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     booth: Mapped[Booth | None] = relationship()
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of disabled users

@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
-from pos.errors import Conflict, DomainError, NotFound, TooManyAttempts, Unauthorized
+from pos.errors import N_, Conflict, DomainError, NotFound, TooManyAttempts, Unauthorized
 from pos.models import USER_ROLES, ApiToken, AuditEntry, Booth, LoginFailure, User
 from pos.types import new_uuid, utcnow
 
 MIN_PASSWORD_LENGTH = 8
-# Reject the passwords that top every leaked-password list outright.
-COMMON_PASSWORDS = frozenset({
-    "12345678", "123456789", "1234567890", "password", "password1", "matkhau", "matkhau123",
-    "qwertyui", "qwerty123", "11111111", "00000000", "abcd1234", "iloveyou", "admin123",
-})
+# zxcvbn's score (0–4): 3 is "safely unguessable" for an online attack.
+MIN_PASSWORD_SCORE = 3
 TOKEN_BYTES = 32
+
+# What zxcvbn found easiest to guess, said in Vietnamese.
+_WEAKNESS_HINTS = {
+    "dictionary": N_("nó là (hoặc chứa) một mật khẩu hay từ rất phổ biến"),
+    "spatial": N_("nó là một dãy phím liền nhau trên bàn phím (như qwerty)"),
+    "repeat": N_("nó lặp lại một ký tự hay một cụm (như aaaa, abcabc)"),
+    "sequence": N_("nó là một dãy liên tiếp (như abcd, 1234)"),
+    "date": N_("nó là một ngày tháng hoặc một năm"),
+    "regex": N_("nó là một ngày tháng hoặc một năm"),
+}
 
 
 class WeakPassword(DomainError):
@@ -30,16 +40,23 @@ class WeakPassword(DomainError):
 
 
 def check_password_strength(password: str, *, username: str = "") -> None:
-    """Refuse passwords a cashier's neighbour could guess; raise with the reason."""
+    """Refuse passwords a cashier's neighbour could guess (length, the user's name, and
+    zxcvbn's estimate of the guesses needed); raise with the reason in Vietnamese."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WeakPassword(
             _("Mật khẩu phải có ít nhất %(n)d ký tự.", n=MIN_PASSWORD_LENGTH), field="password"
         )
-    lowered = password.lower()
-    if lowered in COMMON_PASSWORDS or lowered.isdigit() or len(set(lowered)) < 4:
-        raise WeakPassword(_("Mật khẩu quá dễ đoán."), field="password")
-    if username and username.lower() in lowered:
+    if username and username.lower() in password.lower():
         raise WeakPassword(_("Mật khẩu không được chứa tên đăng nhập."), field="password")
+    result = zxcvbn(password[:100], user_inputs=[username] if username else [])
+    if result["score"] < MIN_PASSWORD_SCORE:
+        patterns = [match.get("pattern") for match in result.get("sequence", [])]
+        hint = next((_WEAKNESS_HINTS[p] for p in patterns if p in _WEAKNESS_HINTS), None)
+        if hint:
+            raise WeakPassword(_("Mật khẩu quá dễ đoán: %(why)s. Hãy ghép vài từ ít gặp, "
+                                 "thêm số hoặc dấu gạch.", why=_(hint)), field="password")
+        raise WeakPassword(_("Mật khẩu quá dễ đoán. Hãy ghép vài từ ít gặp, thêm số hoặc "
+                             "dấu gạch."), field="password")
 
 
 def create_user(session: Session, *, username: str, password: str, role: str,
@@ -74,6 +91,12 @@ def create_user(session: Session, *, username: str, password: str, role: str,
     return user
 
 
+@functools.cache
+def dummy_password_hash(method: str = "scrypt") -> str:
+    """A hash of no one's password, made with the method real passwords use."""
+    return generate_password_hash(secrets.token_hex(16), method=method)
+
+
 def recent_failures(session: Session, *, username: str, remote_addr: str,
                     window: timedelta) -> int:
     return session.scalar(
@@ -87,7 +110,7 @@ def recent_failures(session: Session, *, username: str, remote_addr: str,
 
 def authenticate(session: Session, *, username: str, password: str, remote_addr: str,
                  max_failures: int = 5, lockout: timedelta = timedelta(minutes=15),
-                 booth_code: str | None = None) -> User:
+                 booth_code: str | None = None, hash_method: str = "scrypt") -> User:
     """Check a sign-in. After ``max_failures`` failures for one name from one address
     within ``lockout``, refuse even the right password until the window passes."""
     username = username.strip().lower()
@@ -98,21 +121,35 @@ def authenticate(session: Session, *, username: str, password: str, remote_addr:
               m=int(lockout.total_seconds() // 60))
         )
     user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        # Hash anyway, so an unknown name takes as long to refuse as a wrong password.
+        check_password_hash(dummy_password_hash(hash_method), password)
     if user is None or not check_password_hash(user.password_hash, password):
         session.add(LoginFailure(username=username, remote_addr=remote_addr))
         session.flush()
         raise Unauthorized(_("Sai tên đăng nhập hoặc mật khẩu."), code="bad_credentials")
     if not user.active:
         raise Unauthorized(_("Tài khoản đã bị khóa."), code="user_disabled")
+    check_user_booth(user, booth_code)
+    session.execute(delete(LoginFailure).where(LoginFailure.username == username,
+                                               LoginFailure.remote_addr == remote_addr))
+    return user
+
+
+def check_user_booth(user: User, booth_code: str | None) -> None:
+    """Staff of another booth are no one here: refused at sign-in and on every request."""
     if booth_code and user.booth is not None and user.booth.code != booth_code:
         raise Unauthorized(
             _("Tài khoản thuộc quầy %(theirs)s, không phải quầy này (%(ours)s).",
               theirs=user.booth.code, ours=booth_code),
             code="wrong_booth",
         )
-    session.execute(delete(LoginFailure).where(LoginFailure.username == username,
-                                               LoginFailure.remote_addr == remote_addr))
-    return user
+
+
+def end_sessions(session: Session, *, user: User) -> None:
+    """Sign the user out everywhere: every session cookie issued so far stops working."""
+    user.session_version += 1
+    session.flush()
 
 
 def hash_token(token: str) -> str:
@@ -187,6 +224,45 @@ def record_audit(session: Session, *, action: str, actor: User | None,
     session.add(entry)
     session.flush()
     return entry
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """One booth's audit chain, checked: how many entries, and the first bad one with
+    what is wrong with it (``edited``: its content no longer matches its hash;
+    ``relinked``: it does not follow the entry before it; ``missing``: entries before
+    it are gone)."""
+
+    booth_id: int | None
+    entries: int
+    first_bad: AuditEntry | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad is None
+
+
+def check_audit_chain(session: Session, *, booth_id: int | None) -> ChainCheck:
+    """Walk a booth's chain in order and stop at the first entry that breaks it."""
+    query = select(AuditEntry).order_by(AuditEntry.seq)
+    query = query.where(AuditEntry.booth_id.is_(None) if booth_id is None
+                        else AuditEntry.booth_id == booth_id)
+    prev, count = "", 0
+    for count, entry in enumerate(session.scalars(query), start=1):
+        problem = ("missing" if entry.seq != count
+                   else "relinked" if entry.prev_hash != prev
+                   else "edited" if entry.hash != _entry_hash(prev, _audit_fields(entry))
+                   else "")
+        if problem:
+            return ChainCheck(booth_id, count, entry, problem)
+        prev = entry.hash
+    return ChainCheck(booth_id, count)
+
+
+def audit_chains(session: Session) -> list[int | None]:
+    """The booths (None: the office's own chain) that have audit entries."""
+    return list(session.scalars(select(AuditEntry.booth_id).distinct()))
 
 
 def verify_audit_chain(session: Session, *, booth_id: int | None) -> list[str]:

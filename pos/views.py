@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from pos import services
 from pos.auth import ALL_ROLES, allow, public
@@ -18,9 +19,15 @@ bp = Blueprint("web", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only follow local paths after login, never another site."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
+    """Only follow local paths after login, never another site. Browsers drop tabs and
+    newlines from a URL and read a backslash as a slash, so ``/<TAB>/evil`` and
+    ``/<BACKSLASH>evil`` would leave the site: control characters, spaces and
+    backslashes are refused."""
+    if (target and target.startswith("/") and not target.startswith("//")
+            and not any(ord(c) <= 32 or ord(c) == 127 or c == "\\" for c in target)):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
     return url_for("web.home")
 
 
@@ -38,6 +45,7 @@ def login():
                 lockout=timedelta(seconds=current_app.config["LOGIN_LOCKOUT_SECONDS"]),
                 booth_code=current_app.config["OCOP_BOOTH"]
                 if current_app.config["OCOP_ROLE"] == "booth" else None,
+                hash_method=current_app.config["PASSWORD_HASH_METHOD"],
             )
         except DomainError as err:
             db.session.commit()  # keep the failure count; nothing else was written
@@ -55,6 +63,8 @@ def login():
 @bp.post("/logout")
 @allow(*ALL_ROLES)
 def logout():
+    services.end_sessions(db.session, user=current_user)
+    db.session.commit()
     logout_user()
     flash(_("Đã đăng xuất."), "info")
     return redirect(url_for("web.login"))

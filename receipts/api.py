@@ -10,7 +10,7 @@ from flask_login import current_user
 from pos import counter
 from pos.auth import BOOTH_STAFF, allow
 from pos.context import current_booth
-from pos.errors import DomainError
+from pos.errors import DomainError, Malformed
 from pos.extensions import db
 from receipts import queue
 from receipts.document import ZReportDocument
@@ -75,8 +75,10 @@ def sale_receipt(id: str):
 @allow(*BOOTH_STAFF)
 def print_sale(id: str):
     """Queue a (re)print of the receipt; a reprint is audited."""
-    data = request.get_json(silent=True) or {}
-    reason = data.get("reason", "") if isinstance(data, dict) else ""
+    data = request.get_json(force=True, silent=True) if request.get_data() else {}
+    if not isinstance(data, dict):  # a body that is there must be a JSON object
+        raise Malformed(_("Nội dung yêu cầu phải là một đối tượng JSON hợp lệ."))
+    reason = data.get("reason", "")
     if not isinstance(reason, str) or len(reason) > 300:
         raise DomainError(_("Lý do in lại không hợp lệ."), field="reason")
     sale = counter.get_sale(db.session, booth=current_booth(), sale_id=id)
@@ -91,10 +93,12 @@ def print_sale(id: str):
 @bp.get("/shifts/<id>/zreport")
 @allow(*BOOTH_STAFF)
 def shift_zreport(id: str):
-    """The shift's X- or Z-report as a printable document (``format=text|escpos|pdf``)."""
+    """The shift's X- or Z-report as a printable document (``format=text|escpos|pdf``);
+    a cashier's X-report leaves out the expected cash, as the JSON report does."""
     fmt = _format()
     shift = counter.get_shift(db.session, booth=current_booth(), shift_id=id)
-    doc = queue.zreport_document(shift, counter.shift_report(db.session, shift=shift))
+    doc = queue.zreport_document(shift, counter.shift_report(db.session, shift=shift),
+                                 viewer=current_user)
     return render_document(doc, fmt)
 
 

@@ -221,17 +221,26 @@ class ZReportDocument:
     opening_float: int
     cash_in: int
     cash_out: int
-    expected_cash: int
-    counted_cash: int
-    difference: int
+    expected_cash: int | None
+    counted_cash: int | None
+    difference: int | None
     denominations: Mapping[int, int] = field(default_factory=dict)
+    # False: the X-report of a shift still open (no count yet, never headed "(Z)");
+    # its ``expected_cash`` is None when shown to the cashier, who counts blind.
+    closed: bool = True
 
     def __post_init__(self) -> None:
         _nfc_fields(self)
         local_time(self.opened_at)
         local_time(self.closed_at)
-        for name in ("opening_float", "cash_in", "cash_out", "expected_cash", "counted_cash",
-                     "difference"):
+        amounts = ["opening_float", "cash_in", "cash_out"]
+        if self.closed:
+            amounts += ["expected_cash", "counted_cash", "difference"]
+        elif self.counted_cash is not None or self.difference is not None:
+            raise ValueError("ca chưa đóng thì chưa có tiền đếm được")
+        elif self.expected_cash is not None:
+            amounts.append("expected_cash")
+        for name in amounts:
             _require_int(name, getattr(self, name))
         for name in ("discounts", "refunds", "voids"):
             object.__setattr__(self, name, Tally(*getattr(self, name)))
@@ -240,7 +249,7 @@ class ZReportDocument:
         object.__setattr__(
             self, "denominations", dict(sorted(self.denominations.items(), reverse=True))
         )
-        if self.difference != self.counted_cash - self.expected_cash:
+        if self.closed and self.difference != self.counted_cash - self.expected_cash:
             raise ValueError(
                 f"chênh lệch {self.difference} khác tiền đếm {self.counted_cash} "
                 f"− tiền dự kiến {self.expected_cash}"

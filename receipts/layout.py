@@ -282,11 +282,12 @@ def _zreport_rows(doc: ZReportDocument) -> list[Row]:
     if doc.shop_name:
         rows.append(TextRow(doc.shop_name, "center", bold=True))
     rows += [
-        TextRow("BÁO CÁO CUỐI CA (Z)", "center", bold=True, large=True),
+        TextRow("BÁO CÁO CUỐI CA (Z)" if doc.closed else "BÁO CÁO GIỮA CA (X)", "center",
+                bold=True, large=True),
         PairRow("Gian hàng:", booth),
         PairRow("Thu ngân:", doc.cashier),
         PairRow("Mở ca:", format_local(doc.opened_at)),
-        PairRow("Đóng ca:", format_local(doc.closed_at)),
+        PairRow("Đóng ca:" if doc.closed else "In lúc:", format_local(doc.closed_at)),
         RuleRow(),
         TextRow("DOANH THU THEO HÌNH THỨC", bold=True),
     ]
@@ -313,10 +314,12 @@ def _zreport_rows(doc: ZReportDocument) -> list[Row]:
         PairRow("Tiền đầu ca", format_vnd(doc.opening_float)),
         PairRow("Nộp thêm vào két", format_vnd(doc.cash_in)),
         PairRow("Rút khỏi két", format_vnd(-doc.cash_out)),
-        PairRow("Tiền mặt dự kiến", format_vnd(doc.expected_cash)),
-        PairRow("Tiền mặt đếm được", format_vnd(doc.counted_cash)),
-        PairRow("Chênh lệch", format_vnd(doc.difference), bold=True, large=True),
     ]
+    if doc.expected_cash is not None:  # None: the cashier's X-report, counted blind
+        rows.append(PairRow("Tiền mặt dự kiến", format_vnd(doc.expected_cash)))
+    if doc.closed:
+        rows += [PairRow("Tiền mặt đếm được", format_vnd(doc.counted_cash)),
+                 PairRow("Chênh lệch", format_vnd(doc.difference), bold=True, large=True)]
     if doc.denominations:
         rows += [RuleRow(), TextRow("Kiểm đếm theo mệnh giá", bold=True)]
         for value, count in doc.denominations.items():

@@ -174,8 +174,9 @@ def receipt_pdf_80mm(doc: ReceiptDocument) -> bytes:
 
 
 def zreport_pdf(zdoc: ZReportDocument) -> bytes:
-    """The Z report on A5 pages, same content and order as the printed slip."""
-    title = f"Báo cáo cuối ca {zdoc.booth_code} {format_local(zdoc.closed_at)}"
+    """The Z (or X) report on A5 pages, same content and order as the printed slip."""
+    heading = "Báo cáo cuối ca" if zdoc.closed else "Báo cáo giữa ca"
+    title = f"{heading} {zdoc.booth_code} {format_local(zdoc.closed_at)}"
     return _rows_pdf(build_rows(zdoc), page_width=A5[0], page_height=A5[1], margin=15 * mm,
                      size=10, large=13, qr_module=2.2, title=title, author=zdoc.shop_name)
 

@@ -7,6 +7,7 @@ timeout must not hold up the till) and retries failures with exponential backoff
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import datetime, timedelta
 
@@ -34,6 +35,8 @@ from receipts.printers import PrinterError, PrintSettings, render_job, send
 SHOP_NAME = "Gian hàng OCOP Thanh Hóa"
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = timedelta(minutes=5)
+# How long a worker's claim on a job lasts; well above a printer's send timeout.
+LEASE = timedelta(minutes=2)
 
 
 def lookup_code(sale: Sale) -> str:
@@ -69,21 +72,29 @@ def receipt_document(sale: Sale) -> ReceiptDocument:
         change=sale.change, qr_payload=lookup_code(sale))
 
 
-def zreport_document(shift: Shift, report: dict) -> ZReportDocument:
-    """The printable Z-report of a closed shift (or X-report of an open one)."""
-    closed = shift.closed_at or utcnow()
-    return ZReportDocument(
+def zreport_document(shift: Shift, report: dict, *, viewer: User | None) -> ZReportDocument:
+    """The printable Z-report of a closed shift, or X-report of an open one (no count
+    yet); the expected cash only for those who may see it (``expected_cash_visible``)."""
+    from pos.counter import expected_cash_visible
+
+    common = dict(
         shop_name=SHOP_NAME, booth_code=shift.booth.code, booth_name=shift.booth.name,
-        cashier=shift.cashier.display_name, opened_at=shift.opened_at, closed_at=closed,
-        totals_by_method=report["totals_by_method"],
+        cashier=shift.cashier.display_name, opened_at=shift.opened_at,
+        closed_at=shift.closed_at or utcnow(), totals_by_method=report["totals_by_method"],
         vat_by_rate={int(rate): row["vat"] for rate, row in report["vat_by_rate"].items()},
         discounts=Tally(report["discounts"]["count"], report["discounts"]["amount"]),
         refunds=Tally(report["refunds"]["count"], report["refunds"]["amount"]),
         voids=Tally(report["voids"]["count"], report["voids"]["amount"]),
         opening_float=report["opening_float"], cash_in=report["cash_in"],
-        cash_out=report["cash_out"], expected_cash=report["expected_cash"],
-        counted_cash=report["counted_cash"] or 0,
-        difference=(report["counted_cash"] or 0) - report["expected_cash"],
+        cash_out=report["cash_out"])
+    if shift.status == "open":
+        visible = expected_cash_visible(shift, viewer)
+        return ZReportDocument(**common, closed=False, counted_cash=None, difference=None,
+                               expected_cash=report["expected_cash"] if visible else None)
+    counted = report["counted_cash"] or 0
+    return ZReportDocument(
+        **common, expected_cash=report["expected_cash"], counted_cash=counted,
+        difference=counted - report["expected_cash"],
         denominations={int(k): v for k, v in (report["counted_denominations"] or {}).items()})
 
 
@@ -115,12 +126,25 @@ def backoff(attempts: int) -> timedelta:
 
 
 def due_jobs(session: Session, *, booth_id: int, now: datetime) -> list[PrintJob]:
+    """Jobs to try now: waiting or failed ones whose time has come, and claimed ones
+    whose lease ran out (the worker died or hung while printing them)."""
     return list(session.scalars(
         select(PrintJob).where(PrintJob.booth_id == booth_id,
-                               PrintJob.state.in_(("pending", "failed")),
+                               PrintJob.state.in_(("pending", "failed", "printing")),
                                PrintJob.attempts < MAX_ATTEMPTS,
                                PrintJob.next_attempt_at <= now)
         .order_by(PrintJob.created_at)))
+
+
+def _give_up_abandoned(session: Session, *, booth_id: int, now: datetime) -> None:
+    """A claimed job whose lease ran out with no attempts left is failed, so it shows
+    on the screen for a manual retry instead of staying "printing" forever."""
+    for job in session.scalars(select(PrintJob).where(
+            PrintJob.booth_id == booth_id, PrintJob.state == "printing",
+            PrintJob.attempts >= MAX_ATTEMPTS, PrintJob.next_attempt_at <= now)):
+        job.state = "failed"
+        job.last_error = "Lệnh in bị dừng giữa chừng."
+    session.commit()
 
 
 def render_print_job(session: Session, job: PrintJob, settings: PrintSettings) -> bytes:
@@ -130,7 +154,8 @@ def render_print_job(session: Session, job: PrintJob, settings: PrintSettings) -
     from pos.counter import shift_report
 
     shift = session.get(Shift, job.shift_id)
-    return render_job(settings, zreport_document(shift, shift_report(session, shift=shift)))
+    return render_job(settings, zreport_document(shift, shift_report(session, shift=shift),
+                                                 viewer=job.requested_by))
 
 
 def run_print_queue(session: Session, *, booth: Booth, settings: PrintSettings,
@@ -144,20 +169,27 @@ def run_print_queue(session: Session, *, booth: Booth, settings: PrintSettings,
         return []
     now = now or utcnow()
     tried = []
+    _give_up_abandoned(session, booth_id=booth.id, now=now)
     for job_id in [job.id for job in due_jobs(session, booth_id=booth.id, now=now)]:
         job = session.get(PrintJob, job_id)
+        # The claim is a lease: if this worker dies or hangs, the job is due again
+        # once it runs out.
         job.state = "printing"
         job.attempts += 1
+        job.next_attempt_at = now + LEASE
         session.commit()
-        try:
-            data = render_print_job(session, job, settings)
-        finally:
-            session.rollback()
         error = ""
         try:
+            try:
+                data = render_print_job(session, job, settings)
+            finally:
+                session.rollback()
             send(settings.target, data, timeout=timeout)
         except PrinterError as err:
             error = str(err)
+        except Exception as err:  # any other failure is retried like a printer's
+            logging.getLogger(__name__).exception("print job %s", job_id)
+            error = f"Lỗi khi in: {type(err).__name__}: {err}"
         job = session.get(PrintJob, job_id)
         if error:
             job.state, job.last_error = "failed", error[:500]

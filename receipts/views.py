@@ -47,7 +47,7 @@ def _whole_number(text: str | None) -> int | None:
     text = (text or "").strip()
     if not text:
         return 0
-    if not text.isascii() or not text.isdigit():
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
         return None
     return int(text)
 
@@ -114,7 +114,8 @@ def labels():
     form = LabelSheetForm()
     if form.validate_on_submit():
         pdf = services.make_label_sheet(db.session, copies=form.copies(),
-                                        layout=form.layout.data, skip=int(form.skip.data or 0))
+                                        layout=form.layout.data,
+                                        skip=_whole_number(form.skip.data))
         db.session.commit()  # keeps in-store barcodes given to products without one
         response = make_response(pdf)
         response.headers["Content-Type"] = "application/pdf"

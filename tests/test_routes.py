@@ -64,6 +64,7 @@ EXPECTED = {
         "sales.void_sale_page": MANAGERS,
         "sales.reprint_page": BOOTH_STAFF,
         "receipts.printer": MANAGERS,
+        "audit.audit_log": MANAGERS,
         "receipts.selftest": MANAGERS,
         "receipts.retry_job_page": MANAGERS,
         "sync_booth_api.booth_sync_status": EVERYONE,
@@ -270,3 +271,56 @@ def test_a_view_without_declared_roles_is_refused_to_everyone(tmp_path):
     for token in tokens.values():
         response = client.get("/api/v1/forgotten", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 403
+
+
+def _more_tokens(app: Flask) -> dict[str, str]:
+    """Tokens of another booth's cashier and manager, and a revoked one of this booth."""
+    from pos.models import Booth, User
+    from pos.services import revoke_token
+
+    tokens = {}
+    with app.app_context():
+        other = db.session.scalar(db.select(Booth).where(Booth.code == "COOP-02"))
+        for role in ("cashier", "manager"):
+            user = User(username=f"{role}.coop-02", role=role, booth=other,
+                        password_hash="x")
+            db.session.add(user)
+            db.session.flush()
+            tokens[f"other booth {role}"] = create_token(db.session, user=user)[1]
+        cashier = db.session.scalar(db.select(User).where(User.username == "thungan.coop-01"))
+        revoked, plain = create_token(db.session, user=cashier)
+        revoke_token(db.session, prefix=revoked.prefix)
+        tokens["revoked"] = plain
+        db.session.commit()
+    return tokens
+
+
+@pytest.mark.parametrize("role", ["booth", "central"])
+def test_every_route_refuses_other_booths_and_revoked_tokens(tmp_path, role):
+    """The booth column of the matrix: another booth's staff are refused on every route
+    of a booth as its sign-in page refuses them (401 ``wrong_booth``), and a revoked
+    token is refused everywhere (401 ``bad_token``), public routes included."""
+    app = build_app(tmp_path, role=role, OCOP_VIETQR_BIN="970436",
+                    OCOP_VIETQR_ACCOUNT="0011001234567")
+    _tokens(app)
+    tokens = _more_tokens(app)
+    client = app.test_client()
+    for endpoint, method, url, _has_args in _requests(app):
+        allowed = EXPECTED[role][endpoint]
+        for who, token in tokens.items():
+            response = client.open(url, method=method, json={} if method != "GET" else None,
+                                   headers={"Authorization": f"Bearer {token}"})
+            if who == "revoked":
+                expected = (401, "bad_token")
+            elif role == "booth":
+                expected = (401, "wrong_booth")
+            elif allowed == PUBLIC or who.split()[-1] in allowed:
+                expected = None
+            else:
+                expected = (403, "forbidden")
+            if expected is None:
+                assert response.status_code not in (401, 403), (endpoint, method, who)
+                continue
+            assert response.status_code == expected[0], (endpoint, method, who)
+            if url.startswith("/api/"):
+                assert response.get_json()["error"]["code"] == expected[1], (endpoint, who)

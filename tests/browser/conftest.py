@@ -62,10 +62,15 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A tab; anything the page's Content-Security-Policy blocked fails the test."""
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN")
     page = context.new_page()
+    blocked = []
+    page.on("console", lambda message: blocked.append(message.text)
+            if "Content Security Policy" in message.text else None)
     yield page
     context.close()
+    assert blocked == []
 
 
 def screenshot(page, name: str) -> Path:

@@ -41,7 +41,7 @@ def _sign_in_and_open_shift(page, base_url: str):
     page.fill("#opening-float", "500000")
     page.click("#open-shift-confirm")
     page.wait_for_selector("#open-shift-dialog:not([open])", state="attached")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'scan'")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'scan'")
 
 
 def _scan(page, code: str):
@@ -58,7 +58,7 @@ def test_scan_pay_cash_with_quick_tender(seeded, live_server, page):
     page.wait_for_selector("#cart tbody tr")
     _scan(page, code)  # the same code again grows the quantity
     page.wait_for_function(
-        "document.querySelector('#cart tbody tr') && "
+        "() => document.querySelector('#cart tbody tr') && "
         "document.querySelectorAll('#cart tbody tr').length === 1 && "
         f"document.querySelector('#total').textContent.replace(/\\D/g, '') === '{2 * price}'")
     screenshot(page, "cashier-cart")
@@ -68,7 +68,7 @@ def test_scan_pay_cash_with_quick_tender(seeded, live_server, page):
     page.click('[data-tender="100000"]')
     change = 100_000 - 2 * price
     page.wait_for_function(
-        f"document.querySelector('#change').textContent.replace(/\\D/g, '') === '{change}'")
+        f"() => document.querySelector('#change').textContent.replace(/\\D/g, '') === '{change}'")
     screenshot(page, "cashier-payment")
     page.click("#confirm-payment")
     page.wait_for_selector("#sale-done:not([hidden])")

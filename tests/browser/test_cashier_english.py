@@ -28,11 +28,12 @@ def test_cashier_messages_follow_the_english_page(seeded, live_server, page):
     # The open-shift dialog (template) and the shift indicator (script) are English.
     page.wait_for_selector("#open-shift-dialog[open]")
     assert page.locator("#open-shift-title").inner_text() == "Open sales shift"
-    page.wait_for_function("document.querySelector('#shift-info').textContent === 'No shift open'")
+    page.wait_for_function(
+        "() => document.querySelector('#shift-info').textContent === 'No shift open'")
     page.fill("#opening-float", "500000")
     page.click("#open-shift-confirm")
     page.wait_for_selector("#open-shift-dialog:not([open])", state="attached")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'scan'")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'scan'")
     assert re.fullmatch(r"Shift opened at \d\d:\d\d · opening float 500\.000 ₫",
                         page.locator("#shift-info").inner_text())
 
@@ -43,7 +44,7 @@ def test_cashier_messages_follow_the_english_page(seeded, live_server, page):
     page.click('[data-tender="100000"]')
     change = 100_000 - price
     page.wait_for_function(
-        f"document.querySelector('#change').textContent.replace(/\\D/g, '') === '{change}'")
+        f"() => document.querySelector('#change').textContent.replace(/\\D/g, '') === '{change}'")
     assert page.locator("#payments li span").first.inner_text() == "Cash (tendered)"
     page.click("#confirm-payment")
     page.wait_for_selector("#sale-done:not([hidden])")
@@ -55,7 +56,7 @@ def test_cashier_messages_follow_the_english_page(seeded, live_server, page):
     assert status == f"Sale {number} saved. Change: {change}."
     assert page.locator("#sale-done h2").inner_text().startswith("Sale saved")
     page.wait_for_function(
-        "document.querySelector('#printer-state').textContent === 'Printer: not configured'")
+        "() => document.querySelector('#printer-state').textContent === 'Printer: not configured'")
 
     shown = page.locator("#pos-app").inner_text()
     for vietnamese in ("Đã lưu đơn", "Máy in", "Tiền thừa", "Ca mở lúc", "chưa cấu hình"):

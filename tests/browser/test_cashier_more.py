@@ -47,7 +47,7 @@ def _sell_for_cash(page, code: str, price: int) -> str:
     page.click('[data-tender="100000"]')
     change = 100_000 - price
     page.wait_for_function(
-        f"document.querySelector('#change').textContent.replace(/\\D/g, '') === '{change}'")
+        f"() => document.querySelector('#change').textContent.replace(/\\D/g, '') === '{change}'")
     page.click("#confirm-payment")
     page.wait_for_selector("#sale-done:not([hidden])")
     return page.locator("#sale-number").inner_text().strip()
@@ -77,12 +77,13 @@ def _count_in_notes(amount: int) -> dict[int, int]:
 def _open_close_dialog_and_count(page, notes: dict[int, int]):
     page.keyboard.press("F9")
     page.wait_for_selector("#close-shift-dialog[open]")
-    page.wait_for_function("document.activeElement.dataset.denomination === '500000'")
+    page.wait_for_function("() => document.activeElement.dataset.denomination === '500000'")
     for value, n in notes.items():
         page.fill(f'[data-denomination="{value}"]', str(n))
     total = sum(value * n for value, n in notes.items())
     page.wait_for_function(
-        f"document.querySelector('#counted-total').textContent.replace(/\\D/g, '') === '{total}'")
+        f"() => document.querySelector('#counted-total').textContent.replace(/\\D/g, '') "
+        f"=== '{total}'")
 
 
 def test_lost_answer_keeps_the_cart_and_the_retry_makes_one_sale(seeded, live_server, page):
@@ -183,7 +184,7 @@ def test_close_shift_on_an_exact_blind_count(seeded, live_server, page):
     page.wait_for_selector("#close-shift-dialog:not([open])", state="attached")
 
     # The next sale asks for a new shift first.
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'scan'")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'scan'")
     _scan(page, code)
     page.wait_for_selector("#cart tbody tr")
     page.keyboard.press("F4")
@@ -209,7 +210,7 @@ def test_close_shift_short_needs_a_manager(seeded, live_server, page):
     page.fill("#close-note", "Thiếu 100.000 ₫, đã báo quản lý")
     page.press("#approver-password", "Enter")
     page.wait_for_function(
-        "document.querySelector('#close-shift-error').textContent.includes('không đúng')")
+        "() => document.querySelector('#close-shift-error').textContent.includes('không đúng')")
     assert page.locator("#approver-password").input_value() == ""
     assert page.locator("#zreport").is_hidden()
     page.fill("#approver-password", DEMO_PASSWORD)

@@ -22,6 +22,8 @@ def test_entries_chain_and_an_edit_is_detected(seeded, session):
     assert entries[1].prev_hash == entries[0].hash
     assert verify_audit_chain(session, booth_id=booth.id) == []
 
+    # Someone with the database file drops the append-only trigger and edits a row.
+    session.execute(text("DROP TRIGGER trg_audit_entry_no_update"))
     session.execute(text("UPDATE audit_entry SET reason = 'Không có gì' WHERE id = :id"),
                     {"id": entries[1].id})
     session.commit()

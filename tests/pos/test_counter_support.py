@@ -123,6 +123,7 @@ def make_till(app: Flask, *, seed: bool = True) -> Till:
         third = next(p for p in stocked if p not in (first, second))
         chosen = [first, second, third]
         third.barcodes.append(Barcode(code=make_price_code(PRICE_ITEM, 0), kind="instore"))
+        third.variable_price = True  # sold by weight: its price labels are taken as printed
         session.flush()
         products = [{"id": p.id, "price": p.price, "vat_rate": p.vat_rate, "name": p.name,
                      "barcode": p.barcodes[0].code} for p in chosen]

@@ -11,12 +11,15 @@ import psycopg
 
 
 @contextmanager
-def temporary_database(server_url: str, *, prefix: str = "ocop_test") -> Iterator[str]:
-    """Create a new, empty database on ``server_url`` and yield its URL; drop it after."""
+def temporary_database(server_url: str, *, prefix: str = "ocop_test",
+                       template: str | None = None) -> Iterator[str]:
+    """Create a new database on ``server_url`` (empty, or a copy of ``template``) and
+    yield its URL; drop it after."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     plain = re.sub(r"^postgresql\+psycopg://", "postgresql://", server_url)
     with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template
+                                                     else ""))
     try:
         yield re.sub(r"/[^/?]*(\?|$)", f"/{name}\\1", plain, count=1)
     finally:

@@ -117,9 +117,9 @@ def test_a_day_with_no_data_says_so(pair):
 def test_central_figures_follow_the_tills_own_report(pair):
     """The grouped figures reconciliation uses agree with the till's X/Z-report rules
     (refund, void, cash in and out, split payment)."""
+    from central.reconciliation import shift_figures
     from pos import counter
     from pos.counter_models import Sale, Shift
-    from central.reconciliation import shift_figures
     from tests.sync.conftest import booth_row, staff
 
     shift_id = open_shift(pair.booth, opening_float=200_000)

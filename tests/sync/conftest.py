@@ -7,7 +7,12 @@ tests run both apps as real servers on 127.0.0.1.
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import sqlite3
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -37,10 +42,36 @@ class Pair:
             app=self.central))
 
 
+_SEEDED_SQLITE: list[Path] = []
+
+
+def _seeded_sqlite_template() -> Path:
+    """Central's demo seeded once per test run into a file each test copies: seeding 33
+    booths' stock costs seconds, a copy milliseconds."""
+    if not _SEEDED_SQLITE:
+        folder = Path(tempfile.mkdtemp(prefix="ocop-central-template-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        app = build_app(folder, role="central")
+        with app.app_context():
+            seed_demo(db.session, hash_method=FAST_HASH)
+            db.session.commit()
+            db.engine.dispose()
+        _SEEDED_SQLITE.append(folder / "instance-central" / "ocop.sqlite3")
+    return _SEEDED_SQLITE[0]
+
+
 def make_central(tmp_path, database_url: str | None = None) -> Flask:
+    """A central with the demo data: on SQLite a copy of the seeded template, on
+    PostgreSQL the database given (seeded here unless it already is)."""
+    if database_url is None:
+        target = tmp_path / "central" / "instance-central" / "ocop.sqlite3"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(_seeded_sqlite_template()) as source, \
+                sqlite3.connect(target) as copy:
+            source.backup(copy)
     app = build_app(tmp_path / "central", role="central", database_url=database_url)
     with app.app_context():
-        seed_demo(db.session, hash_method=FAST_HASH)
+        seed_demo(db.session, hash_method=FAST_HASH)  # nothing to do on a seeded copy
         db.session.commit()
     return app
 
@@ -62,13 +93,31 @@ def register(central: Flask, booth: str = BOOTH) -> str:
     return plain
 
 
+@pytest.fixture(scope="session")
+def seeded_postgres_template(tmp_path_factory):
+    """A PostgreSQL database with central's demo, which each test's database copies
+    (``CREATE DATABASE … TEMPLATE``)."""
+    with fresh_postgres_database() as url:
+        app = build_app(tmp_path_factory.mktemp("pg-template"), role="central",
+                        database_url=url)
+        with app.app_context():
+            seed_demo(db.session, hash_method=FAST_HASH)
+            db.session.commit()
+            db.engine.dispose()
+        yield url.rsplit("/", 1)[1].split("?")[0]
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def central_url(request, tmp_path):
-    """Central's database: SQLite, and a fresh PostgreSQL database."""
+    """Central's database: SQLite, and a PostgreSQL database with the demo already in."""
     if request.param == "sqlite":
         yield None
     else:
-        with fresh_postgres_database() as url:
+        from tests.conftest import postgres_server_url
+        from tests.postgres import temporary_database
+
+        template = request.getfixturevalue("seeded_postgres_template")
+        with temporary_database(postgres_server_url(), template=template) as url:
             yield url
 
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
+from pos.demo import booth_codes
 from pos.extensions import db
 from sync.credentials import booth_by_code, register_booth, revoke_credentials
 from sync.outbox import canonical_hash
-from pos.demo import booth_codes
 from tests.conftest import fresh_postgres_database
 from tests.sync.conftest import make_central
 from tests.sync.conftest import register as register_any

@@ -73,9 +73,7 @@ def append_event(session: Session, *, booth: Booth, type: str, payload: dict,
                         hash=canonical_hash(payload))
     session.add(event)
     # After the commit the watermark file learns how far this booth has written.
-    _note_mark(session, booth=booth.code, epoch=state.epoch, epoch_no=state.epoch_no,
-               seq=event.seq, sale_seq=payload.get("seq") if type in (
-                   "sale_completed", "sale_refunded") else None)
+    _note_mark(session, booth)
     return event
 
 
@@ -116,8 +114,7 @@ def start_new_epoch(session: Session, *, booth: Booth, reason: str, epoch_no_flo
     for event in pending:
         event.seq = -event.seq
     session.flush()
-    _note_mark(session, booth=booth.code, epoch=state.epoch, epoch_no=state.epoch_no,
-               seq=len(pending), sale_seq=state.sale_seq_floor)
+    _note_mark(session, booth)
     return state
 
 
@@ -129,10 +126,24 @@ def read_watermark(instance_path: str | os.PathLike) -> dict | None:
         return None
 
 
-def _note_mark(session: Session, **mark) -> None:
-    """Remember, for after the commit, how far this transaction takes the booth."""
-    noted = session.info.setdefault("watermark", {})
-    noted.update({k: v for k, v in mark.items() if v is not None})
+def _note_mark(session: Session, booth: Booth) -> None:
+    """Remember that this transaction moves the booth's watermark; what the mark says is
+    read from the database just before the commit, so a savepoint rolled back inside the
+    transaction (a sale that lost a race) never moves it."""
+    session.info["watermark_booth"] = booth.id
+
+
+def _current_mark(session: Session, booth_id: int) -> dict | None:
+    from pos.counter_models import Sale
+
+    state = session.get(SyncState, booth_id)
+    booth = session.get(Booth, booth_id)
+    if state is None or booth is None:
+        return None
+    return {"booth": booth.code, "epoch": state.epoch, "epoch_no": state.epoch_no,
+            "seq": last_seq(session, booth, state.epoch),
+            "sale_seq": max(state.sale_seq_floor, session.scalar(
+                select(func.max(Sale.seq)).where(Sale.booth_id == booth_id)) or 0)}
 
 
 def write_watermark(mark: dict, instance_path: str | os.PathLike) -> None:
@@ -151,6 +162,20 @@ def write_watermark(mark: dict, instance_path: str | os.PathLike) -> None:
     os.replace(tmp, path)
 
 
+@sa_event.listens_for(Session, "before_commit")
+def _read_watermark_before_commit(session: Session) -> None:
+    # SQLAlchemy fires the commit events for a SAVEPOINT's release too: only the real
+    # commit may move the mark, or a crash before it would leave the mark ahead.
+    if session.in_nested_transaction():
+        return
+    booth_id = session.info.pop("watermark_booth", None)
+    if booth_id is not None and session.in_transaction():
+        session.flush()
+        mark = _current_mark(session, booth_id)
+        if mark is not None:
+            session.info["watermark"] = mark
+
+
 @sa_event.listens_for(Session, "after_commit")
 def _write_watermark_after_commit(session: Session) -> None:
     mark = session.info.pop("watermark", None)
@@ -167,6 +192,7 @@ def _write_watermark_after_commit(session: Session) -> None:
 @sa_event.listens_for(Session, "after_rollback")
 def _forget_watermark(session: Session) -> None:
     session.info.pop("watermark", None)
+    session.info.pop("watermark_booth", None)
 
 
 def detect_restore(session: Session, *, booth: Booth, instance_path: str | os.PathLike

@@ -323,7 +323,7 @@ def test_a_manager_completes_a_stocktake_by_scanning_in_a_browser(seeded, browse
     page.fill(f"input[name=counted-{second}]", "5")
     page.press(f"input[name=counted-{second}]", "Tab")
     page.wait_for_function(
-        f"document.querySelector('input[name=counted-{first}]').value === '3'")
+        f"() => document.querySelector('input[name=counted-{first}]').value === '3'")
     page.fill("#scan", "8930000000002")  # a code no product carries
     page.press("#scan", "Enter")
     page.wait_for_selector("#scan-status.negative")

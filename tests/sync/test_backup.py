@@ -52,3 +52,27 @@ def test_restore_refuses_a_file_that_is_not_a_booth_database(pair, tmp_path):
     bogus.write_bytes(b"hello")
     result = pair.booth.test_cli_runner().invoke(restore_command, [str(bogus), "--yes"])
     assert result.exit_code != 0 and "Lỗi" in result.output
+
+
+def test_the_watermark_moves_only_when_the_sale_commits(pair):
+    """A sale is inserted inside a savepoint; the savepoint's release is no commit, so a
+    crash before the real commit must not leave the mark ahead of the database (a booth
+    would then take its next start for a restore and skip receipt numbers)."""
+    from pos import counter
+    from sync.outbox import read_watermark
+    from tests.sync.conftest import booth_row, staff
+
+    open_shift(pair.booth)
+    product = stocked_products(pair.booth)[0]
+    sell(pair.booth, [(product, 1)])
+    before = read_watermark(pair.booth.instance_path)
+    with pair.booth.app_context():
+        from inventory.models import Product
+
+        price = db.session.get(Product, product).price
+        counter.complete_sale(db.session, booth=booth_row(), cashier=staff(), sale_id=None,
+                              lines=[counter.LineInput(qty=1, product_id=product)],
+                              payments=[counter.PaymentInput(method="cash", amount=price)])
+        assert read_watermark(pair.booth.instance_path) == before  # released, not committed
+        db.session.rollback()  # the crash: the sale never commits
+    assert read_watermark(pair.booth.instance_path) == before

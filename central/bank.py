@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from pos.counter import BUSINESS_TZ
 from pos.counter_models import Payment, Sale
 from pos.errors import DomainError
+from pos.input import is_ascii_digits
 from pos.models import Booth
 
 MAX_LINES = 20_000
@@ -62,7 +63,7 @@ def _amount(text: str, row: int) -> int:
     cleaned = re.sub(r"[\s₫đ]|VND", "", text.strip(), flags=re.IGNORECASE)
     if re.fullmatch(r"\d{1,3}([.,]\d{3})+", cleaned):
         cleaned = re.sub(r"[.,]", "", cleaned)
-    if not cleaned.isdigit() or len(cleaned) > 12:
+    if not is_ascii_digits(cleaned) or len(cleaned) > 12:
         raise DomainError(_("Dòng %(r)d: số tiền không hợp lệ: %(t)s.", r=row, t=text[:30]),
                           field=f"rows[{row}].amount", code="bad_amount")
     return int(cleaned)

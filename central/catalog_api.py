@@ -14,7 +14,7 @@ from central import catalog, importer
 from pos.auth import OFFICE, allow
 from pos.errors import DomainError, Malformed
 from pos.extensions import db
-from sync.api import json_body, parse
+from pos.input import is_ascii_digits, json_body, parse
 
 bp = Blueprint("catalog_api", __name__, url_prefix="/api/v1")
 
@@ -77,7 +77,7 @@ def _int_arg(name: str, default: int, high: int, low: int = 0) -> int:
     raw = request.args.get(name, "")
     if raw == "":
         return default
-    if not raw.isdigit() or len(raw) > 18:
+    if not is_ascii_digits(raw) or len(raw) > 18:
         raise Malformed(_("%(n)s phải là số nguyên.", n=name), field=name)
     if not low <= int(raw) <= high:
         raise DomainError(_("%(n)s phải từ %(a)d đến %(b)d.", n=name, a=low, b=high),

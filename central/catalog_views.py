@@ -18,6 +18,7 @@ from central import catalog, importer
 from pos.auth import OFFICE, allow
 from pos.errors import DomainError
 from pos.extensions import db
+from pos.input import is_ascii_digits
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
 
@@ -26,7 +27,7 @@ PER_PAGE = 50
 
 def _page_arg() -> int:
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
+    return int(raw) if is_ascii_digits(raw) and 0 < len(raw) < 7 and int(raw) > 0 else 1
 
 
 def _labels() -> dict:

@@ -33,6 +33,7 @@ from inventory.models import (
 from pos.counter import BUSINESS_TZ
 from pos.counter_models import Sale, SaleLine, Shift
 from pos.errors import DomainError, NotFound
+from pos.input import is_ascii_digits
 from pos.models import Booth, User, Venue
 from pos.types import utcnow
 
@@ -104,7 +105,7 @@ def parse_choice(value: str | None, choices: tuple[str, ...], *, field: str,
 def parse_limit(value: str | None, *, default: int = 10, maximum: int = 100) -> int:
     if value is None or value == "":
         return default
-    if not value.isdigit() or not 1 <= int(value[:6]) <= maximum:
+    if not is_ascii_digits(value) or not 1 <= int(value[:6]) <= maximum:
         raise DomainError(_("Trường limit phải là số nguyên từ 1 đến %(m)d.", m=maximum),
                           field="limit", code="invalid")
     return int(value)

@@ -11,7 +11,7 @@ from central import settlements as service
 from pos.auth import OFFICE, allow
 from pos.errors import DomainError, Malformed
 from pos.extensions import db
-from sync.api import json_body
+from pos.input import is_ascii_digits, json_body
 
 bp = Blueprint("settlements_api", __name__, url_prefix="/api/v1")
 
@@ -29,7 +29,7 @@ def _int_arg(name: str) -> int | None:
     value = request.args.get(name)
     if value is None or value == "":
         return None
-    if not value.isdigit() or len(value) > 9:
+    if not is_ascii_digits(value) or len(value) > 9:
         raise DomainError(_("Tham số %(n)s phải là một mã số.", n=name), field=name,
                           code="invalid")
     return int(value)

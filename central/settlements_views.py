@@ -16,6 +16,7 @@ from inventory.warehouse import WAREHOUSE_CODE
 from pos.auth import OFFICE, allow
 from pos.errors import DomainError
 from pos.extensions import db
+from pos.input import is_ascii_digits
 from pos.models import Booth, Venue
 
 bp = Blueprint("settlements", __name__, template_folder="templates")
@@ -36,7 +37,7 @@ def _whole_or_text(text: str) -> int | str:
     """Form digits as an integer; anything else goes on as text, for the service to refuse
     in Vietnamese."""
     text = (text or "").strip().replace(".", "").replace(" ", "")
-    return int(text) if text.isdigit() and len(text) < 16 else text
+    return int(text) if is_ascii_digits(text) and len(text) < 16 else text
 
 
 def _producers():
@@ -46,7 +47,7 @@ def _producers():
 
 def _producer_arg() -> int | None:
     value = request.args.get("producer", "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return int(value) if is_ascii_digits(value) and len(value) < 10 else None
 
 
 @bp.get("/settlements")
@@ -69,7 +70,7 @@ def settlements_page():
 def save_settlement_page():
     producer = request.form.get("producer_id", "")
     settlement = service.save_settlement(
-        db.session, producer_id=int(producer) if producer.isdigit() and len(producer) < 10
+        db.session, producer_id=int(producer) if is_ascii_digits(producer) and len(producer) < 10
         else producer, period_from=request.form.get("from"), period_to=request.form.get("to"),
         by=current_user)
     db.session.commit()
@@ -153,7 +154,7 @@ def _return_lines(text: str) -> list[dict]:
         if not raw.strip():
             continue
         parts = [p.strip() for p in raw.replace(";", ",").split(",")]
-        if len(parts) != 2 or not parts[1].isdigit() or len(parts[1]) > 6:
+        if len(parts) != 2 or not is_ascii_digits(parts[1]) or len(parts[1]) > 6:
             raise DomainError(_("Dòng %(n)d: cần “mã sản phẩm, số lượng”.", n=number),
                               field="lines")
         product_id = db.session.scalar(select(Product.id).where(

@@ -21,13 +21,13 @@ from inventory.models import (
     StockLevel,
     Transfer,
 )
-from inventory.transfers import ship_transfer, transfer_differences
+from inventory.transfers import get_transfer, ship_transfer, transfer_differences
 from inventory.warehouse import central_warehouse, receive_consignment
 from pos.auth import OFFICE, allow
 from pos.errors import DomainError
 from pos.extensions import db
+from pos.input import is_ascii_digits, json_body, parse
 from pos.models import Booth
-from sync.api import json_body, parse
 from sync.credentials import booth_by_code
 from sync.feeds import transfer_to_json
 
@@ -72,6 +72,40 @@ def create_consignment():
     return answer, 201
 
 
+class ShipLine(BaseModel):
+    product_id: int
+    qty: int
+
+
+class ShipIn(BaseModel):
+    booth: str
+    lines: list[ShipLine]
+    note: str = ""
+    request_id: str | None = None
+
+
+@api.post("/transfers")
+@allow(*OFFICE)
+def ship():
+    """Ship goods to a booth from the warehouse; the booth pulls the transfer at its next
+    sync."""
+    body = parse(ShipIn, json_body())
+    booth = booth_by_code(db.session, body.booth)
+    transfer = ship_transfer(db.session, booth=booth, by=current_user, note=body.note,
+                             lines=[(line.product_id, line.qty) for line in body.lines],
+                             request_id=body.request_id)
+    answer = _transfer_row(transfer)
+    db.session.commit()
+    return answer, 201
+
+
+@api.get("/transfers/<transfer_id>")
+@allow(*OFFICE)
+def get_transfer_report(transfer_id: str):
+    """One transfer with each line's shipped and received quantities and differences."""
+    return _transfer_row(get_transfer(db.session, booth=None, transfer_id=transfer_id[:64]))
+
+
 @api.get("/transfers")
 @allow(*OFFICE)
 def list_transfers():
@@ -104,7 +138,7 @@ def _parse_lines(text: str) -> list[tuple[int, int]]:
         if not raw.strip():
             continue
         parts = [p.strip() for p in raw.replace(";", ",").split(",")]
-        if len(parts) != 2 or not parts[1].isdigit() or len(parts[1]) > 6:
+        if len(parts) != 2 or not is_ascii_digits(parts[1]) or len(parts[1]) > 6:
             raise DomainError(_("Dòng %(n)d: cần “mã sản phẩm, số lượng”.", n=number),
                               field="lines")
         code = parts[0]

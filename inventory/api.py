@@ -18,7 +18,7 @@ from pos.context import current_booth
 from pos.counter import normalise_id
 from pos.errors import DomainError, NotFound
 from pos.extensions import db
-from sync.api import json_body, parse
+from pos.input import json_body, parse
 
 bp = Blueprint("inventory_api", __name__, url_prefix="/api/v1")
 

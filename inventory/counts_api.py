@@ -20,7 +20,7 @@ from pos.auth import BOOTH_STAFF, MANAGERS, allow
 from pos.context import current_booth
 from pos.errors import DomainError
 from pos.extensions import db
-from sync.api import json_body, parse
+from pos.input import is_ascii_digits, json_body, parse
 
 bp = Blueprint("counts_api", __name__, url_prefix="/api/v1")
 
@@ -161,7 +161,7 @@ def commit_stocktake(stocktake_id: str):
 
 def _days_arg() -> int:
     raw = request.args.get("days", "3")
-    if not raw.isdigit() or len(raw) > 4:
+    if not is_ascii_digits(raw) or len(raw) > 4:
         raise DomainError(_("Tham số days phải là số nguyên không âm."), field="days",
                           status=400, code="malformed")
     return int(raw)

@@ -22,6 +22,7 @@ from pos.auth import BOOTH_STAFF, MANAGERS, allow
 from pos.context import current_booth
 from pos.errors import DomainError
 from pos.extensions import db
+from pos.input import is_ascii_digits
 
 bp = Blueprint("counts", __name__, template_folder="templates")
 
@@ -31,7 +32,7 @@ def _whole(text: str | None, *, what: str, field: str) -> int | None:
     text = (text or "").strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) > 6:
+    if not is_ascii_digits(text) or len(text) > 6:
         raise DomainError(_("%(what)s: “%(text)s” không phải số nguyên không âm.", what=what,
                             text=text[:20]), field=field, code="bad_quantity")
     return int(text)
@@ -80,7 +81,7 @@ def start_stocktake_page():
     kwargs: dict = {}
     if scope == "producer":
         raw = request.form.get("producer_id", "")
-        if not raw.isdigit():
+        if not is_ascii_digits(raw):
             raise DomainError(_("Hãy chọn một chủ thể."), field="producer_id",
                               code="bad_scope")
         kwargs["producer_id"] = int(raw)
@@ -168,7 +169,7 @@ def commit_page(stocktake_id: str):
 def lots_page():
     """Lots expiring within ``days`` (default 3) or expired, with their write-off buttons."""
     raw = request.args.get("days", "3")
-    days = int(raw) if raw.isdigit() and len(raw) <= 3 else 3
+    days = int(raw) if is_ascii_digits(raw) and len(raw) <= 3 else 3
     report = lot_service.expiring_lots(db.session, booth=current_booth(),
                                        days=min(days, lot_service.MAX_EXPIRING_DAYS))
     return render_template("inventory/lots.html", report=report)
@@ -207,7 +208,7 @@ def create_restock_page():
     """Send the picked products and quantities to central (idempotent on the form's id)."""
     lines = []
     for key in request.form.getlist("pick"):
-        if not key.isdigit():
+        if not is_ascii_digits(key):
             continue
         product_id = int(key)
         name = db.session.get(Product, product_id)

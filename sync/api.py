@@ -9,20 +9,19 @@ import json
 from flask import Blueprint, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from inventory.models import Transfer
-from inventory.transfers import get_transfer, receive_transfer, ship_transfer
+from inventory.transfers import get_transfer, receive_transfer
 from pos.auth import ALL_ROLES, MANAGERS, OFFICE, allow
 from pos.context import current_booth
 from pos.errors import DomainError, Malformed, Unauthorized
 from pos.extensions import db
-from pos.models import Booth
-from pos.types import utcnow
+from pos.input import is_ascii_digits, json_body, parse
 from sync import feeds, ingest
-from sync.credentials import booth_by_code, booth_for_token
-from sync.models import BoothHealth, IngestedEvent, SyncEpoch
+from sync.credentials import booth_for_token
+from sync.models import IngestedEvent, SyncEpoch
 from sync.status import booth_health_rows, sync_status
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # a batch of 500 events is well under 2 MB
@@ -35,35 +34,25 @@ office_bp = Blueprint("sync_office_api", __name__, url_prefix="/api/v1")
 # --- parsing --------------------------------------------------------------------------------
 
 
-def json_body() -> object:
-    """The request's JSON, refusing what the standard parser lets through and the
-    database would choke on (lone surrogates) or what would exhaust the stack."""
-    raw = request.get_data(cache=True)
+def exact_json_body() -> object:
+    """A booth's batch exactly as sent: each event's hash covers its payload, so its
+    strings must not be normalised on the way in (the app's provider would); depth and
+    valid Unicode are still checked."""
+    from pos.safejson import check_depth
+
     try:
-        data = json.loads(raw)
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except (ValueError, RecursionError, UnicodeError):
+        text = request.get_data(cache=True).decode("utf-8")
+        check_depth(text)
+        data = json.loads(text)
+        json.dumps(data, ensure_ascii=False).encode("utf-8")  # no lone surrogates
+    except (ValueError, UnicodeError):
         raise Malformed(_("Nội dung yêu cầu phải là JSON hợp lệ (UTF-8).")) from None
     return data
 
 
-def parse(model: type[BaseModel], data: object):
-    """Validate ``data`` against a schema; the first problem answers 422 naming its field."""
-    if not isinstance(data, dict):
-        raise Malformed(_("Nội dung yêu cầu phải là một đối tượng JSON."))
-    try:
-        return model.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) if not isinstance(p, int) else f"[{p}]"
-                         for p in first["loc"]).replace(".[", "[")
-        raise DomainError(_("Trường %(f)s không hợp lệ: %(why)s", f=where, why=first["msg"]),
-                          field=where, code="invalid") from None
-
-
 def _int_arg(name: str, default: int, *, maximum: int) -> int:
     value = request.args.get(name, str(default))
-    if not value.isdigit() or len(value) > 19 or int(value) > maximum:
+    if not is_ascii_digits(value) or len(value) > 19 or int(value) > maximum:
         raise DomainError(_("Tham số %(n)s phải là số nguyên từ 0 đến %(m)d.", n=name,
                             m=maximum), field=name, code="invalid")
     return int(value)
@@ -99,7 +88,7 @@ def _limit_body():
 @booth_credential
 def push_events():
     """Store a batch of the booth's events (idempotent); answer what central holds."""
-    body = parse(ingest.PushIn, json_body())
+    body = parse(ingest.PushIn, exact_json_body())
     answer = ingest.ingest_batch(db.session, booth=g.sync_booth, body=body)
     db.session.commit()
     return answer
@@ -153,11 +142,7 @@ def list_own_events():
 
 def _touch(booth) -> None:
     """Every authenticated call is a sign of life."""
-    health = db.session.get(BoothHealth, booth.id)
-    if health is None:
-        health = BoothHealth(booth_id=booth.id)
-        db.session.add(health)
-    health.last_contact_at = utcnow()
+    ingest.record_contact(db.session, booth=booth)
     db.session.commit()
 
 
@@ -227,44 +212,6 @@ def booth_receive_transfer(transfer_id: str):
 
 
 # --- central: the office's view -------------------------------------------------------------
-
-
-class ShipLine(BaseModel):
-    product_id: int
-    qty: int
-
-
-class ShipIn(BaseModel):
-    booth: str
-    lines: list[ShipLine]
-    note: str = ""
-    request_id: str | None = None
-
-
-@office_bp.post("/transfers")
-@allow(*OFFICE)
-def office_ship_transfer():
-    """Ship goods to a booth; the booth pulls the transfer at its next sync."""
-    body = parse(ShipIn, json_body())
-    booth = booth_by_code(db.session, body.booth)
-    transfer = ship_transfer(db.session, booth=booth, by=current_user, note=body.note,
-                             lines=[(line.product_id, line.qty) for line in body.lines],
-                             request_id=body.request_id)
-    answer = feeds.transfer_to_json(transfer) | {"booth": booth.code}
-    db.session.commit()
-    return answer, 201
-
-
-@office_bp.get("/transfers/<transfer_id>")
-@allow(*OFFICE)
-def office_transfer(transfer_id: str):
-    """One transfer with each line's shipped and received quantities and differences."""
-    from inventory.transfers import transfer_differences
-
-    transfer = get_transfer(db.session, booth=None, transfer_id=transfer_id[:64])
-    return feeds.transfer_to_json(transfer) | {
-        "booth": db.session.get(Booth, transfer.booth_id).code,
-        "differences": transfer_differences(transfer)}
 
 
 @office_bp.get("/sync/booths")

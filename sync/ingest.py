@@ -142,6 +142,12 @@ def _locked_health(session: Session, booth: Booth) -> BoothHealth:
     return health
 
 
+def record_contact(session: Session, *, booth: Booth) -> None:
+    """A pull is a sign of life too (the row is created safely when two calls race)."""
+    _locked_health(session, booth).last_contact_at = utcnow()
+    session.flush()
+
+
 def _epoch(session: Session, booth: Booth, body: PushIn) -> SyncEpoch:
     epoch = session.get(SyncEpoch, (booth.id, body.epoch))
     if epoch is None:

@@ -14,6 +14,7 @@ from pos.auth import BOOTH_STAFF, MANAGERS, OFFICE, allow
 from pos.context import current_booth
 from pos.errors import DomainError
 from pos.extensions import db
+from pos.input import is_ascii_digits
 from pos.models import Booth
 from sync.models import IngestedEvent
 from sync.status import sync_status
@@ -71,7 +72,7 @@ def transfers_page():
 
 def _whole_or_none(text: str | None) -> int | None:
     text = (text or "").strip()
-    return int(text) if text.isdigit() and len(text) <= 9 else None
+    return int(text) if is_ascii_digits(text) and len(text) <= 9 else None
 
 
 @booth_bp.route("/transfers/<transfer_id>", methods=["GET", "POST"])

@@ -8,7 +8,6 @@ timeout must not hold up the till) and retries failures with exponential backoff
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime, timedelta
 
 from flask import Flask
@@ -21,6 +20,7 @@ from pos.errors import NotFound
 from pos.models import Booth, User
 from pos.services import record_audit
 from pos.types import utcnow
+from pos.workers import BackgroundWorker, wake_worker
 from receipts.document import (
     ReceiptDocument,
     ReceiptLine,
@@ -241,47 +241,28 @@ def job_to_json(job: PrintJob) -> dict:
             "created_at": job.created_at.isoformat()}
 
 
-class PrintWorker:
-    """One background thread per booth app: wakes on a new job or every few seconds."""
+class PrintWorker(BackgroundWorker):
+    """Prints the booth's queue: wakes on a new job or every few seconds."""
+
+    name = "print_worker"
 
     def __init__(self, app: Flask, *, interval: float = 2.0):
-        self.app = app
-        self.interval = interval
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="print-worker", daemon=True)
+        super().__init__(app, interval=interval)
+        self.settings = PrintSettings.from_config(app.config)
 
-    def start(self) -> PrintWorker:
-        self.app.extensions["print_worker"] = self
-        self._thread.start()
-        return self
+    def stop(self, timeout: float = 10) -> None:
+        super().stop(timeout)
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
+    def run_once(self) -> float:
         from pos.context import booth_by_code
         from pos.extensions import db
 
-        settings = PrintSettings.from_config(self.app.config)
-        while not self._stop.is_set():
-            try:
-                with self.app.app_context():
-                    booth = booth_by_code(self.app.config["OCOP_BOOTH"])
-                    run_print_queue(db.session, booth=booth, settings=settings)
-                    db.session.remove()
-            except Exception:  # keep printing later whatever happened now
-                self.app.logger.exception("print worker")
-            self._wake.wait(self.interval)
-            self._wake.clear()
+        with self.app.app_context():
+            booth = booth_by_code(self.app.config["OCOP_BOOTH"])
+            run_print_queue(db.session, booth=booth, settings=self.settings)
+            db.session.remove()
+        return self.interval
 
 
 def wake_print_worker(app: Flask) -> None:
-    worker = app.extensions.get("print_worker")
-    if worker is not None:
-        worker.wake()
+    wake_worker(app, PrintWorker.name)

@@ -12,7 +12,6 @@ next sync (docs/sync.md).
 from __future__ import annotations
 
 import sqlite3
-import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from pos.extensions import db
+from pos.workers import BackgroundWorker
 
 BACKUP_DIR = "backups"
 PREFIX = "ocop-"
@@ -82,7 +82,7 @@ def restore_database(app: Flask, backup: Path) -> dict:
     """Put a backup in place of the live database (the booth must be stopped), keep the
     replaced database beside it, and open a new sync epoch so nothing is issued twice."""
     from pos.context import booth_by_code
-    from sync.outbox import last_seq, read_watermark, start_new_epoch, sync_state
+    from sync.outbox import last_seq, read_watermark, start_new_epoch
 
     if not backup.is_file():
         raise BackupError(f"Không có tệp {backup}.")
@@ -111,7 +111,6 @@ def restore_database(app: Flask, backup: Path) -> dict:
         state = start_new_epoch(db.session, booth=booth, reason="restore",
                                 epoch_no_floor=floors["epoch_no"],
                                 sale_seq_floor=floors["sale_seq"])
-        sync_state(db.session, booth)
         result = {"epoch_no": state.epoch_no, "sale_seq_floor": state.sale_seq_floor,
                   "seq": last_seq(db.session, booth, state.epoch)}
         db.session.commit()
@@ -152,25 +151,18 @@ def restore_command(backup: Path, yes: bool):
                "từ trung tâm các giao dịch sau bản sao lưu.")
 
 
-class BackupWorker:
+class BackupWorker(BackgroundWorker):
     """A served booth backs itself up every ``hours`` hours, keeping ``keep`` copies."""
 
+    name = "backup_worker"
+
     def __init__(self, app: Flask, *, hours: float, keep: int):
-        self.app, self.hours, self.keep = app, hours, keep
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="backup-worker", daemon=True)
+        super().__init__(app, interval=hours * 3600)
+        self.keep = keep
+        self._due = False  # the first round waits a whole interval
 
-    def start(self) -> BackupWorker:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.hours * 3600):
-            try:
-                backup_database(self.app, keep=self.keep)
-            except Exception:  # try again next time; the log says why
-                self.app.logger.exception("backup worker")
+    def run_once(self) -> float:
+        if self._due:
+            backup_database(self.app, keep=self.keep)
+        self._due = True
+        return self.interval

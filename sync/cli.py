@@ -92,7 +92,7 @@ def sync_command(once: bool, interval: float):
         click.echo(f"Đồng bộ với {client.base} mỗi {interval:g} giây; Ctrl+C để dừng.")
         worker = SyncWorker(app, interval=interval).start()
         try:
-            worker._thread.join()
+            worker.join()
         except KeyboardInterrupt:
             worker.stop()
         return

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ipaddress
 import random
-import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pos import sqlite_begin
 from pos.context import booth_by_code
 from pos.extensions import db
 from pos.types import utcnow
+from pos.workers import BackgroundWorker, wake_worker
 from sync import feeds, outbox
 from sync.models import OutboxEvent, SyncState
 
@@ -196,46 +196,33 @@ class CentralClient:
             return outbox.pending_summary(session, self.booth())[0]
 
     def pull_catalog(self) -> int:
-        """Apply catalogue pages until caught up; a cursor central never issued starts
-        over from a full snapshot."""
-        applied = 0
-        for _page in range(10_000):
-            with _reading() as session:
-                since = outbox.sync_state(session, self.booth()).catalog_version \
-                    if session.get(SyncState, self.booth().id) else 0
-            response = self._call("GET", "/api/sync/v1/catalog",
-                                  params={"since": since, "limit": PULL_PAGE})
-            if response.status_code == 409 and _error_code(response) == "cursor_ahead":
-                outbox.sync_state(db.session, self.booth()).catalog_version = 0
-                db.session.commit()
-                continue
-            if response.status_code != 200:
-                raise self._error(response)
-            page = response.json()
-            applied += feeds.apply_catalog_page(db.session, booth=self.booth(), page=page)
-            outbox.sync_state(db.session, self.booth()).last_pull_at = utcnow()
-            db.session.commit()
-            if not page["has_more"]:
-                break
-        return applied
+        """Apply catalogue pages until caught up (returns the products applied)."""
+        return self._pull("catalog", "catalog_version", feeds.apply_catalog_page)
 
     def pull_transfers(self) -> int:
+        """Store the transfers central shipped to this booth (returns how many)."""
+        return self._pull("transfers", "transfers_version", feeds.apply_transfers_page)
+
+    def _pull(self, feed: str, cursor: str, apply: Callable) -> int:
+        """Page through a feed from the booth's cursor; each page and its new cursor are
+        applied in one transaction. A cursor central never issued starts over from a
+        full snapshot."""
         applied = 0
         for _page in range(10_000):
             with _reading() as session:
-                since = outbox.sync_state(session, self.booth()).transfers_version \
-                    if session.get(SyncState, self.booth().id) else 0
-            response = self._call("GET", "/api/sync/v1/transfers",
+                state = session.get(SyncState, self.booth().id)
+                since = getattr(state, cursor) if state is not None else 0
+            response = self._call("GET", f"/api/sync/v1/{feed}",
                                   params={"since": since, "limit": PULL_PAGE})
             if response.status_code == 409 and _error_code(response) == "cursor_ahead":
-                outbox.sync_state(db.session, self.booth()).transfers_version = 0
+                setattr(outbox.sync_state(db.session, self.booth()), cursor, 0)
                 db.session.commit()
                 continue
             if response.status_code != 200:
                 raise self._error(response)
             page = response.json()
-            applied += feeds.apply_transfers_page(db.session, booth=self.booth(),
-                                                  page=page)
+            applied += apply(db.session, booth=self.booth(), page=page)
+            outbox.sync_state(db.session, self.booth()).last_pull_at = utcnow()
             db.session.commit()
             if not page["has_more"]:
                 break
@@ -330,53 +317,33 @@ def backoff_delay(failures: int, *, base: float = 2.0, rng: random.Random = rand
     return rng.uniform(ceiling / 2, ceiling)
 
 
-class SyncWorker:
+class SyncWorker(BackgroundWorker):
     """The served booth's one sender: wakes on a new event or every ``interval`` seconds,
     backs off after failures."""
 
+    name = "sync_worker"
+
     def __init__(self, app: Flask, *, interval: float = 5.0):
-        self.app = app
-        self.interval = interval
+        super().__init__(app, interval=interval)
         self.failures = 0
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sync-worker", daemon=True)
+        self.client: CentralClient | None = None
 
-    def start(self) -> SyncWorker:
-        self.app.extensions["sync_worker"] = self
-        self._thread.start()
-        return self
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        client = None
-        while not self._stop.is_set():
-            try:
-                client = client or CentralClient(self.app)
-                client.sync_once()
-                self.failures = 0
-                delay = self.interval
-            except SyncError:
-                self.failures += 1
-                delay = backoff_delay(self.failures)
-            except Exception:  # keep trying later, whatever happened now
+    def run_once(self) -> float:
+        try:
+            self.client = self.client or CentralClient(self.app)
+            self.client.sync_once()
+        except Exception as err:
+            self.failures += 1
+            if not isinstance(err, SyncError):
                 self.app.logger.exception("sync worker")
-                self.failures += 1
-                delay = backoff_delay(self.failures)
-            self._wake.wait(delay)
-            self._wake.clear()
-        if client is not None:
-            client.close()
+            return backoff_delay(self.failures)
+        self.failures = 0
+        return self.interval
+
+    def finish(self) -> None:
+        if self.client is not None:
+            self.client.close()
 
 
 def wake_sync_worker(app: Flask) -> None:
-    worker = app.extensions.get("sync_worker")
-    if worker is not None:
-        worker.wake()
+    wake_worker(app, SyncWorker.name)

@@ -53,9 +53,12 @@ def _column_map(header: list[str]) -> dict[str, int]:
                 break
     missing = [k for k in COLUMNS if k not in found]
     if missing:
+        # The columns as the statement's header names them (not interface text).
+        names = {"date": "Ngày", "amount": "Số tiền", "description": "Nội dung"}
         raise DomainError(_("Sao kê thiếu cột: %(cols)s. Cần các cột ngày, số tiền và nội "
                             "dung (ví dụ: Ngày, Số tiền, Nội dung).",
-                            cols=", ".join(missing)), field="file", code="bad_columns")
+                            cols=", ".join(names[k] for k in missing)), field="file",
+                          code="bad_columns")
     return found
 
 

@@ -49,7 +49,42 @@ class SalesDaily(db.Model):
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), primary_key=True)
     qty: Mapped[int] = mapped_column(default=0)
     amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Receipts (kind sale) with this product: a receipt counts once however many lines.
     receipts: Mapped[int] = mapped_column(default=0)
+    # What refunds paid back that day (already subtracted from qty and amount): gross
+    # takings are amount + refund_amount.
+    refund_qty: Mapped[int] = mapped_column(default=0, server_default="0")
+    refund_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class SalesMonthly(db.Model):
+    """``sales_daily`` added up per calendar month of business days, kept by the same
+    upsert: a year's report over whole months reads twelve rows per booth and product
+    instead of 365 (the days of a partial month come from ``sales_daily``)."""
+
+    __tablename__ = "sales_monthly"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
+    booth_id: Mapped[int] = mapped_column(ForeignKey("booth.id"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), primary_key=True)
+    qty: Mapped[int] = mapped_column(default=0, server_default="0")
+    amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    receipts: Mapped[int] = mapped_column(default=0, server_default="0")
+    refund_qty: Mapped[int] = mapped_column(default=0, server_default="0")
+    refund_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class SalesDailyBooth(db.Model):
+    """Receipts per business day and booth, kept with ``sales_daily``: a receipt holds
+    several products, so the receipts of a day, a booth or a venue cannot be added up
+    from the per-product rows."""
+
+    __tablename__ = "sales_daily_booth"
+
+    business_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    booth_id: Mapped[int] = mapped_column(ForeignKey("booth.id"), primary_key=True)
+    receipts: Mapped[int] = mapped_column(default=0, server_default="0")
+    refund_receipts: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 # --- consignment settlements -------------------------------------------------------------

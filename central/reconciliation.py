@@ -22,6 +22,7 @@ from pos.counter import BUSINESS_TZ
 from pos.counter_models import PAYMENT_METHODS, CashMovement, Payment, Sale, Shift
 from pos.errors import DomainError, NotFound
 from pos.models import Booth, User, Venue
+from pos.money import format_vnd
 from pos.types import utcnow
 from sync.models import BoothHealth, IngestedEvent
 
@@ -45,6 +46,12 @@ def parse_day(text: str | None, *, field: str = "day") -> date:
     return day
 
 
+def _money(value) -> str:
+    """An amount as the office reads it (125.000 ₫); whatever else a report holds, as is."""
+    return format_vnd(value) if isinstance(value, int) and not isinstance(value, bool) \
+        else str(value)
+
+
 def _shift_status(report: ShiftReport | None, computed: dict, arrived: Counter,
                   review: int) -> tuple[str, list[str]]:
     """The status of one shift and the reasons a person reads."""
@@ -62,16 +69,18 @@ def _shift_status(report: ShiftReport | None, computed: dict, arrived: Counter,
         reasons.append(_("%(n)d sự kiện của ca đang chờ xem lại.", n=review))
     reported = report.report
     if reported.get("net_total") != computed["net_total"]:
-        reasons.append(_("Tổng bán báo cáo %(a)s ≠ tính lại %(b)s.", a=reported.get("net_total"),
-                         b=computed["net_total"]))
+        reasons.append(_("Tổng bán báo cáo %(a)s ≠ tính lại %(b)s.",
+                         a=_money(reported.get("net_total")), b=_money(computed["net_total"])))
     for method in PAYMENT_METHODS:
         a = (reported.get("totals_by_method") or {}).get(method, 0)
         b = computed["totals_by_method"].get(method, 0)
         if a != b:
-            reasons.append(_("%(m)s: báo cáo %(a)s ≠ tính lại %(b)s.", m=method, a=a, b=b))
+            reasons.append(_("%(m)s: báo cáo %(a)s ≠ tính lại %(b)s.", m=method, a=_money(a),
+                             b=_money(b)))
     if reported.get("expected_cash") != computed["expected_cash"]:
         reasons.append(_("Tiền mặt dự kiến báo cáo %(a)s ≠ tính lại %(b)s.",
-                         a=reported.get("expected_cash"), b=computed["expected_cash"]))
+                         a=_money(reported.get("expected_cash")),
+                         b=_money(computed["expected_cash"])))
     return ("mismatch" if reasons else "reconciled"), reasons
 
 

@@ -2,8 +2,13 @@
 top and bottom sellers; stock cover per booth; the province's OCOP view; and the
 per-cashier signals that point at fraud.
 
-Every figure is a grouped SQL aggregate over the sale rows central holds (one query per
-report, however many sales). The rules, the same everywhere:
+Sales figures are grouped SQL aggregates over the summaries the ingest keeps in the same
+transaction as the sale rows (``sales_daily``: business day × booth × product;
+``sales_monthly``: the same per calendar month; ``sales_daily_booth``: receipts per business
+day and booth): a year's report reads the whole months from ``sales_monthly`` and only the
+days of a partial month from ``sales_daily``, some two hundred thousand rows instead of ten
+million sale lines. The per-cashier signals read the
+sale rows (a cashier is no key of the summaries). The rules, the same everywhere:
 
 * a receipt counts towards its shift's business day (Asia/Ho_Chi_Minh), fixed when the
   shift opened, never towards the UTC date of its timestamp;
@@ -11,7 +16,13 @@ report, however many sales). The rules, the same everywhere:
 * margin exists only where a cost is known. The catalogue holds no cost price, so the
   cost of a unit is the price agreed with the producer on its latest consignment intake;
   lines of products never taken in on consignment have no cost and stay out of the
-  margin (``margin_basis`` says which takings the margin is measured on).
+  margin (``margin_basis`` says which takings the margin is measured on). The cost is a
+  product's, so the margin of any group is its products' net takings less net quantity
+  times cost: exact from the per-product summary;
+* receipts: by day, week, month, booth or venue, the receipts rung (exact, from the
+  per-booth summary); by product, the receipts holding it; by producer, category, star
+  rating or district, the sum of its products' receipts (a receipt with two products of
+  the group counts twice: ``receipts_note`` says so).
 """
 
 from __future__ import annotations
@@ -20,9 +31,10 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
+from central.models import SalesDaily, SalesDailyBooth, SalesMonthly
 from inventory.models import (
     ConsignmentIntake,
     ConsignmentLine,
@@ -43,6 +55,8 @@ COVER_WINDOW_DAYS = 30
 DIMENSIONS = ("day", "week", "month", "venue", "booth", "product", "producer", "category",
               "stars", "district")
 SIGNALS = ("sales", "voids", "refunds", "discounts", "overrides")
+# Groupings whose receipts come from the per-booth summary (a receipt lies in one of each).
+BOOTH_DIMENSIONS = ("day", "week", "month", "venue", "booth")
 # A cashier's rate beyond this multiple of the booth's norm is flagged.
 OUTLIER_FACTOR = 2
 
@@ -140,10 +154,10 @@ def _unit_costs():
             .where(ranked.c.rn == 1).subquery("unit_cost"))
 
 
-def _dimension(by: str):
+def _dimension(by: str, day=SalesDaily.business_day):
     """The SQL key and label of a grouping (week and month are folded from days)."""
     if by in ("day", "week", "month"):
-        return Shift.business_day, Shift.business_day
+        return day, day
     return {
         "venue": (Venue.code, Venue.name),
         "booth": (Booth.code, Booth.name),
@@ -174,16 +188,19 @@ def _week_key(day: date) -> tuple[str, str]:
                                     d=monday.strftime("%d/%m"))
 
 
+def _period(day: date, by: str) -> tuple[str, str]:
+    """The key and label of the ISO week or calendar month a day lies in."""
+    if by == "week":
+        return _week_key(day)
+    return day.strftime("%Y-%m"), _("Tháng %(m)s", m=day.strftime("%m/%Y"))
+
+
 def _fold(rows: list[dict], by: str) -> list[dict]:
-    """Days into ISO weeks or calendar months: a receipt lies in exactly one day, so
-    adding the days' distinct receipt counts is exact."""
+    """Days (or whole months, keyed by their first day) into ISO weeks or calendar
+    months."""
     folded: dict[str, dict] = {}
     for row in rows:
-        day = date.fromisoformat(row["key"])
-        if by == "week":
-            key, label = _week_key(day)
-        else:
-            key, label = day.strftime("%Y-%m"), _("Tháng %(m)s", m=day.strftime("%m/%Y"))
+        key, label = _period(date.fromisoformat(row["key"]), by)
         target = folded.setdefault(key, {"key": key, "label": label} | dict.fromkeys(
             ("takings", "gross", "refunds", "quantity", "receipts", "margin_basis"), 0)
             | {"margin": None})
@@ -194,50 +211,124 @@ def _fold(rows: list[dict], by: str) -> list[dict]:
     return list(folded.values())
 
 
+def _summary_rows(table=SalesDaily):
+    """The summary rows that hold something: a receipt voided entirely leaves zeros."""
+    return or_(table.receipts != 0, table.qty != 0, table.amount != 0, table.refund_qty != 0,
+               table.refund_amount != 0)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _summed(table, day, *, start: date, end: date, booth: Booth | None, key: str | None):
+    """One summary table added up per product (and booth or day) over ``start``..``end``."""
+    columns = [table.product_id]
+    if key == "booth":
+        columns.append(table.booth_id)
+    elif key in ("day", "month"):
+        columns.append(day.label("business_day"))
+    query = (select(*columns, func.sum(table.qty).label("qty"),
+                    func.sum(table.amount).label("amount"),
+                    func.sum(table.receipts).label("receipts"),
+                    func.sum(table.refund_qty).label("refund_qty"),
+                    func.sum(table.refund_amount).label("refund_amount"))
+             .where(day >= start, day <= end, _summary_rows(table)).group_by(*columns))
+    return query.where(table.booth_id == booth.id) if booth is not None else query
+
+
+def _per_product(*, start: date, end: date, booth: Booth | None, key: str | None = None):
+    """Net sales per product (and per booth, day or month with ``key``) over the business
+    days ``start``..``end``: whole calendar months from ``sales_monthly``, the days of a
+    partial month at either end from ``sales_daily`` (by day, all from ``sales_daily``).
+    One scan of the summaries, before any join: the joins to products, producers, booths
+    and costs then touch thousands of rows, not millions."""
+    d, m = SalesDaily, SalesMonthly
+    full_from = start if start.day == 1 else _next_month(start)
+    full_to = end if (end + timedelta(days=1)).day == 1 else end.replace(day=1) - timedelta(
+        days=1)
+    if key == "day" or full_from > full_to:
+        return _summed(d, d.business_day, start=start, end=end, booth=booth,
+                       key=key).subquery("per_product")
+    parts = [_summed(m, m.month, start=full_from, end=full_to, booth=booth, key=key)]
+    if start < full_from:
+        parts.append(_summed(d, d.business_day, start=start,
+                             end=full_from - timedelta(days=1), booth=booth, key=key))
+    if full_to < end:
+        parts.append(_summed(d, d.business_day, start=full_to + timedelta(days=1), end=end,
+                             booth=booth, key=key))
+    if len(parts) == 1:
+        return parts[0].subquery("per_product")
+    both = union_all(*parts).subquery("parts")
+    columns = [c for c in both.c if c.name in ("product_id", "booth_id", "business_day")]
+    return (select(*columns, *(func.sum(both.c[name]).label(name) for name in (
+        "qty", "amount", "receipts", "refund_qty", "refund_amount")))
+        .group_by(*columns).subquery("per_product"))
+
+
+def _booth_receipts(session: Session, *, start: date, end: date, by: str,
+                    booth: Booth | None) -> dict:
+    """Receipts rung per day, booth or venue, from the per-booth summary."""
+    key, _label_column = _dimension(by, SalesDailyBooth.business_day)
+    query = (select(key, func.sum(SalesDailyBooth.receipts))
+             .join(Booth, Booth.id == SalesDailyBooth.booth_id)
+             .join(Venue, Venue.id == Booth.venue_id)
+             .where(SalesDailyBooth.business_day >= start, SalesDailyBooth.business_day <= end)
+             .group_by(key))
+    if booth is not None:
+        query = query.where(SalesDailyBooth.booth_id == booth.id)
+    return {k: int(n) for k, n in session.execute(query)}
+
+
 def sales_report(session: Session, *, start: date, end: date, by: str,
                  booth: Booth | None = None) -> dict:
     """Takings (net of refunds, voids excluded), quantity, receipts and margin per ``by``
-    over the business days ``start``..``end``."""
-    key, label = _dimension(by)
+    over the business days ``start``..``end``, from the summaries (``_per_product``)."""
+    s = _per_product(start=start, end=end, booth=booth, key={
+        "day": "day", "week": "day", "month": "month", "venue": "booth",
+        "booth": "booth"}.get(by))
+    key, label = _dimension(by, s.c.business_day if "business_day" in s.c else None)
     cost = _unit_costs()
-    sign = case((Sale.kind == "sale", 1), else_=-1)
     costed = cost.c.cost.is_not(None)
     query = (
         select(key.label("key"), label.label("label"),
-               func.sum(sign * SaleLine.amount).label("takings"),
-               func.sum(case((Sale.kind == "sale", SaleLine.amount), else_=0)).label("gross"),
-               func.sum(case((Sale.kind == "refund", SaleLine.amount), else_=0))
-               .label("refunds"),
-               func.sum(sign * SaleLine.qty).label("quantity"),
-               func.count(func.distinct(case((Sale.kind == "sale", Sale.id)))).label("receipts"),
-               func.sum(case((costed, sign * (SaleLine.amount - SaleLine.qty * cost.c.cost)),
-                             else_=0)).label("margin"),
-               func.sum(case((costed, sign * SaleLine.amount), else_=0)).label("margin_basis"),
+               func.sum(s.c.amount).label("takings"),
+               func.sum(s.c.amount + s.c.refund_amount).label("gross"),
+               func.sum(s.c.refund_amount).label("refunds"),
+               func.sum(s.c.qty).label("quantity"),
+               func.sum(s.c.receipts).label("receipts"),
+               func.sum(case((costed, s.c.amount - s.c.qty * cost.c.cost), else_=0))
+               .label("margin"),
+               func.sum(case((costed, s.c.amount), else_=0)).label("margin_basis"),
                func.count(cost.c.cost).label("costed_lines"))
-        .select_from(SaleLine)
-        .join(Sale, Sale.id == SaleLine.sale_id)
-        .join(Shift, Shift.id == Sale.shift_id)
-        .join(Product, Product.id == SaleLine.product_id)
+        .select_from(s)
+        .join(Product, Product.id == s.c.product_id)
         .join(Producer, Producer.id == Product.producer_id)
-        .join(Booth, Booth.id == Sale.booth_id)
-        .join(Venue, Venue.id == Booth.venue_id)
-        .outerjoin(cost, cost.c.product_id == SaleLine.product_id)
-        .where(Sale.status == "completed", Shift.business_day >= start,
-               Shift.business_day <= end)
+        .outerjoin(cost, cost.c.product_id == s.c.product_id)
         .group_by(key, label))
-    if booth is not None:
-        query = query.where(Sale.booth_id == booth.id)
+    if by in ("venue", "booth"):
+        query = (query.join(Booth, Booth.id == s.c.booth_id)
+                 .join(Venue, Venue.id == Booth.venue_id))
+    receipts = (_booth_receipts(session, start=start, end=end, by=by, booth=booth)
+                if by in BOOTH_DIMENSIONS else None)
     rows = []
     for r in session.execute(query):
         row_key = r.key.isoformat() if isinstance(r.key, date) else r.key
         rows.append({"key": row_key, "label": _label(by, r.key, r.label),
                      "takings": int(r.takings), "gross": int(r.gross),
                      "refunds": int(r.refunds), "quantity": int(r.quantity),
-                     "receipts": int(r.receipts),
+                     "receipts": int(r.receipts if receipts is None
+                                     else receipts.get(r.key, 0)),
                      "margin": int(r.margin) if r.costed_lines else None,
                      "margin_basis": int(r.margin_basis)})
     if by in ("week", "month"):
         rows = _fold(rows, by)
+        # a month's row may stand for a whole month: its receipts are its days'
+        periods: dict[str, int] = defaultdict(int)
+        for day, n in receipts.items():
+            periods[_period(day, by)[0]] += n
+        for row in rows:
+            row["receipts"] = periods.get(row["key"], 0)
     if by in ("day", "week", "month"):
         rows.sort(key=lambda row: row["key"])
     else:
@@ -250,12 +341,19 @@ def sales_report(session: Session, *, start: date, end: date, by: str,
         "from": start.isoformat(), "to": end.isoformat(), "by": by,
         "booth": booth.code if booth else None, "rows": rows,
         "totals": {name: sum(row[name] for row in rows) for name in
-                   ("takings", "gross", "refunds", "quantity", "receipts", "margin_basis")}
-        | {"margin": sum(margins) if margins else None},
+                   ("takings", "gross", "refunds", "quantity", "margin_basis")}
+        # Receipts rung in the period, each once (a product group's rows may share one).
+        | {"receipts": sum((receipts if receipts is not None else _booth_receipts(
+            session, start=start, end=end, by="booth", booth=booth)).values()),
+           "margin": sum(margins) if margins else None},
         "margin_note": _("Lãi gộp = doanh thu trừ giá vốn; giá vốn là giá thỏa thuận ở lần "
                          "nhận ký gửi gần nhất của sản phẩm. Sản phẩm chưa từng nhận ký gửi "
                          "không có giá vốn nên không tính lãi (để trống)."),
     }
+    if by not in BOOTH_DIMENSIONS and by != "product":
+        answer["receipts_note"] = _(
+            "Theo nhóm sản phẩm, số hóa đơn là tổng số hóa đơn của từng sản phẩm trong nhóm: "
+            "một hóa đơn có hai sản phẩm cùng nhóm được đếm hai lần.")
     if not rows:
         answer["message"] = _("Không có bán hàng nào từ %(a)s đến %(b)s.",
                               a=start.strftime("%d/%m/%Y"), b=end.strftime("%d/%m/%Y"))
@@ -314,21 +412,19 @@ def stock_cover(session: Session, *, as_of: date | None = None,
     sold)."""
     end = as_of or today()
     start = end - timedelta(days=window - 1)
-    sign = case((Sale.kind == "sale", 1), else_=-1)
     by = StockLevel.product_id if booth else StockLevel.booth_id
     stock_query = (select(by, func.sum(StockLevel.on_hand),
                           func.sum(StockLevel.on_hand * Product.price))
                    .join(Product, Product.id == StockLevel.product_id)
                    .where(StockLevel.on_hand > 0).group_by(by))
-    sold_by = SaleLine.product_id if booth else Sale.booth_id
-    sold_query = (select(sold_by, func.sum(sign * SaleLine.qty),
-                         func.sum(sign * SaleLine.amount))
-                  .join(Sale, Sale.id == SaleLine.sale_id).join(Shift, Shift.id == Sale.shift_id)
-                  .where(Sale.status == "completed", Shift.business_day >= start,
-                         Shift.business_day <= end).group_by(sold_by))
+    d = SalesDaily
+    sold_by = d.product_id if booth else d.booth_id
+    sold_query = (select(sold_by, func.sum(d.qty), func.sum(d.amount))
+                  .where(d.business_day >= start, d.business_day <= end, _summary_rows())
+                  .group_by(sold_by))
     if booth is not None:
         stock_query = stock_query.where(StockLevel.booth_id == booth.id)
-        sold_query = sold_query.where(Sale.booth_id == booth.id)
+        sold_query = sold_query.where(d.booth_id == booth.id)
     stock = {k: (int(units), int(value)) for k, units, value in session.execute(stock_query)}
     sold = {k: (int(qty), int(amount)) for k, qty, amount in session.execute(sold_query)}
     if booth is None:
@@ -367,25 +463,15 @@ def ocop_view(session: Session, *, start: date, end: date) -> dict:
         select(Product.stars, Producer.district, func.count(Product.id))
         .join(Producer, Producer.id == Product.producer_id)
         .where(Product.active.is_(True)).group_by(Product.stars, Producer.district))}
-    sign = case((Sale.kind == "sale", 1), else_=-1)
-    per_product = (
-        select(Product.stars.label("stars"), Producer.district.label("district"),
-               SaleLine.product_id.label("product_id"),
-               func.sum(sign * SaleLine.qty).label("qty"),
-               func.sum(sign * SaleLine.amount).label("amount"))
-        .select_from(SaleLine).join(Sale, Sale.id == SaleLine.sale_id)
-        .join(Shift, Shift.id == Sale.shift_id)
-        .join(Product, Product.id == SaleLine.product_id)
-        .join(Producer, Producer.id == Product.producer_id)
-        .where(Sale.status == "completed", Shift.business_day >= start,
-               Shift.business_day <= end)
-        .group_by(Product.stars, Producer.district, SaleLine.product_id).subquery())
+    per_product = _per_product(start=start, end=end, booth=None)
     sales = {(r.stars, r.district): r for r in session.execute(
-        select(per_product.c.stars, per_product.c.district,
+        select(Product.stars, Producer.district,
                func.sum(case((per_product.c.qty > 0, 1), else_=0)).label("sold"),
                func.sum(per_product.c.qty).label("qty"),
                func.sum(per_product.c.amount).label("amount"))
-        .group_by(per_product.c.stars, per_product.c.district))}
+        .join(Product, Product.id == per_product.c.product_id)
+        .join(Producer, Producer.id == Product.producer_id)
+        .group_by(Product.stars, Producer.district))}
     rows = []
     for stars, district in sorted(set(catalogue) | set(sales),
                                   key=lambda k: (-(k[0] or 0), k[1] or "")):

@@ -79,8 +79,10 @@ class _Batch:
     transfer_updates: dict[str, dict] = field(default_factory=dict)
     shift_reports: list[dict] = field(default_factory=list)
     shift_days: dict[str, date] = field(default_factory=dict)    # id → business day
-    # (business day, product) → [qty, amount, receipts]: the daily summary's increments.
+    # (business day, product) → [qty, amount, receipts, refund qty, refund amount] and
+    # business day → [receipts, refund receipts]: the daily summaries' increments.
     daily: dict[tuple[date, int], list[int]] = field(default_factory=dict)
+    booth_daily: dict[date, list[int]] = field(default_factory=dict)
     products: set[int] = field(default_factory=set)
     known_requests: set[str] = field(default_factory=set)        # restock request ids/numbers
     requests: list[dict] = field(default_factory=list)
@@ -180,13 +182,25 @@ def _shift_day(batch: _Batch, shift_id: str) -> date:
     return day
 
 
-def _daily(batch: _Batch, day: date, product_id: int, qty: int, amount: int,
-           receipts: int) -> None:
-    """Add to the daily sales summary the batch writes with the sale rows."""
-    row = batch.daily.setdefault((day, product_id), [0, 0, 0])
-    row[0] += qty
-    row[1] += amount
-    row[2] += receipts
+def _daily(batch: _Batch, day: date, kind: str, lines: list[dict], sign: int) -> None:
+    """Add a receipt's lines (``sign`` -1: take them back out, for a void) to the daily
+    summaries the batch writes with the sale rows. Quantities and amounts are net (a
+    refund subtracts, and its own columns keep what it paid back); a receipt counts once
+    per product it holds and once for its booth."""
+    refund = kind == "refund"
+    for line in lines:
+        row = batch.daily.setdefault((day, line["product_id"]), [0, 0, 0, 0, 0])
+        qty, amount = sign * int(line["qty"]), sign * int(line["amount"])
+        row[0] += -qty if refund else qty
+        row[1] += -amount if refund else amount
+        if refund:
+            row[3] += qty
+            row[4] += amount
+    if not refund:
+        for product_id in {line["product_id"] for line in lines}:
+            batch.daily[(day, product_id)][2] += sign
+    booth = batch.booth_daily.setdefault(day, [0, 0])
+    booth[1 if refund else 0] += sign
 
 
 def _shift_opened(batch: _Batch, p: dict, event: dict) -> None:
@@ -270,9 +284,8 @@ def _sale(batch: _Batch, p: dict, event: dict) -> None:
     sign = -1 if kind == "sale" else 1
     day = _shift_day(batch, p["shift_id"])
     rates = _frozen_rates(batch, p, kind, created)
+    _daily(batch, day, kind, p["lines"], 1)
     for position, line in enumerate(p["lines"]):
-        _daily(batch, day, line["product_id"], -sign * int(line["qty"]),
-               -sign * int(line["amount"]), 1 if kind == "sale" else 0)
         batch.lines.append({
             "sale_id": p["id"], "position": position, "product_id": line["product_id"],
             "barcode": line.get("barcode") or "", "name": line["name"][:200],
@@ -326,9 +339,7 @@ def _sale_voided(batch: _Batch, p: dict, event: dict) -> None:
         shift_id = batch.session.scalar(select(Sale.shift_id).where(Sale.id == sale_id))
     else:
         shift_id = batch.sales[sale_id]["shift_id"]
-    day = _shift_day(batch, shift_id)
-    for line in lines:
-        _daily(batch, day, line["product_id"], -int(line["qty"]), -int(line["amount"]), -1)
+    _daily(batch, _shift_day(batch, shift_id), "sale", lines, -1)  # only sales are voided
     for line in lines:
         _move(batch, product_id=line["product_id"], qty=int(line["qty"]), kind="refund",
               reference=p.get("number") or "", by=values["voided_by_id"],
@@ -483,14 +494,33 @@ def _upsert_adding(session: Session, model, keys: list[str], rows: list[dict],
 
 
 def _add_to_daily(session: Session, batch: _Batch) -> None:
-    from central.models import SalesDaily
+    from central.models import SalesDaily, SalesDailyBooth, SalesMonthly
 
     rows = [{"business_day": day, "booth_id": batch.booth.id, "product_id": pid, "qty": qty,
-             "amount": amount, "receipts": receipts}
-            for (day, pid), (qty, amount, receipts) in batch.daily.items()]
+             "amount": amount, "receipts": receipts, "refund_qty": refund_qty,
+             "refund_amount": refund_amount}
+            for (day, pid), (qty, amount, receipts, refund_qty, refund_amount)
+            in batch.daily.items()]
+    added = ["qty", "amount", "receipts", "refund_qty", "refund_amount"]
     if rows:
         _upsert_adding(session, SalesDaily, ["business_day", "booth_id", "product_id"], rows,
-                       ["qty", "amount", "receipts"])
+                       added)
+        monthly: dict[tuple[date, int], dict] = {}
+        for row in rows:
+            month = row["business_day"].replace(day=1)
+            target = monthly.setdefault((month, row["product_id"]), {
+                "month": month, "booth_id": batch.booth.id, "product_id": row["product_id"]}
+                | dict.fromkeys(added, 0))
+            for name in added:
+                target[name] += row[name]
+        _upsert_adding(session, SalesMonthly, ["month", "booth_id", "product_id"],
+                       list(monthly.values()), added)
+    rows = [{"business_day": day, "booth_id": batch.booth.id, "receipts": receipts,
+             "refund_receipts": refunds}
+            for day, (receipts, refunds) in batch.booth_daily.items()]
+    if rows:
+        _upsert_adding(session, SalesDailyBooth, ["business_day", "booth_id"], rows,
+                       ["receipts", "refund_receipts"])
 
 
 def _add_to_levels(session: Session, batch: _Batch) -> None:

@@ -71,3 +71,45 @@ def test_a_statement_in_a_wrong_format_gets_a_clear_answer(pair, content, code):
     response = _upload(pair.central, content)
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == code
+
+
+def _row_counts(app) -> dict:
+    """Rows in every table but the sign-in tokens each upload here makes: a statement
+    writes nothing anywhere."""
+    from sqlalchemy import func, inspect
+    from sqlalchemy import table as sql_table
+
+    with app.app_context():
+        names = inspect(db.engine).get_table_names()
+        return {name: db.session.scalar(select(func.count()).select_from(sql_table(name)))
+                for name in names if name != "api_token"}
+
+
+def test_unknown_columns_are_named_in_vietnamese_and_extra_ones_are_ignored(pair):
+    before = _row_counts(pair.central)
+    response = _upload(pair.central, "Số TK,Ghi nợ,Mã GD\n123,5000,x\n".encode())
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "bad_columns" and error["field"] == "file"
+    assert "Sao kê thiếu cột: Ngày, Số tiền, Nội dung." in error["message"]
+    # Known columns among unknown ones: the unknown are ignored, the statement is read.
+    ok = _upload(pair.central, "Số TK,Ngày,Ghi nợ,Số tiền,Nội dung\n1,01/12/2026,0,5000,"
+                 "chuyen tien\n".encode())
+    assert ok.status_code == 200, ok.get_json()
+    assert [line["amount"] for line in ok.get_json()["unmatched_bank"]] == [5000]
+    assert _row_counts(pair.central) == before
+
+
+def test_the_bank_page_answers_a_wrong_file_in_vietnamese(pair):
+    with pair.central.app_context():
+        user = db.session.scalar(select(User).where(User.username == "vanphong"))
+        token = create_token(db.session, user=user)[1]
+        db.session.commit()
+    for content, message in ((b"\x89PNG\r\n\x1a\n", "Sao kê phải là tệp CSV mã hóa UTF-8."),
+                             ("Số TK;Mã GD\n1;2\n".encode(), "Sao kê thiếu cột: Ngày, Số tiền")):
+        page = pair.central.test_client().post(
+            "/cockpit/bank", headers={"Authorization": f"Bearer {token}"},
+            data={"file": (io.BytesIO(content), "saoke.csv")},
+            content_type="multipart/form-data", follow_redirects=True)
+        assert page.status_code == 200
+        assert message in page.get_data(as_text=True)

@@ -145,3 +145,18 @@ def test_central_figures_follow_the_tills_own_report(pair):
     assert ours["net_total"] == till["net_total"]
     assert ours["totals_by_method"] == till["totals_by_method"]
     assert ours["expected_cash"] == till["expected_cash"]
+
+
+@pytest.mark.parametrize("query, status, message", [
+    ({"day": "9999-01-01"}, 422, "Ngày 01/01/9999 chưa tới."),
+    ({"day": "hôm qua"}, 422, "Ngày không hợp lệ: hôm qua"),
+    ({"venue": "X" * 30}, 422, "Mã điểm bán quá dài."),
+    ({"venue": "NOWHERE"}, 404, "NOWHERE"),
+    ({"day": "2020-01-01"}, 200, "Chưa có ca bán hàng nào trong ngày 01/01/2020."),
+])
+def test_the_cockpit_page_answers_bad_days_in_vietnamese(pair, query, status, message):
+    page = pair.central.test_client().get(
+        "/cockpit", query_string=query,
+        headers={"Authorization": f"Bearer {office(pair.central)}"})
+    assert page.status_code == status
+    assert message in page.get_data(as_text=True)

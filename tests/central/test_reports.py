@@ -7,7 +7,8 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from markupsafe import escape
@@ -86,10 +87,22 @@ def business_today() -> date:
     return utcnow().astimezone(BUSINESS_TZ).date()
 
 
+@contextmanager
+def till_clock(when: datetime):
+    """The booth's till believes it is ``when`` (its shifts, sales and refunds take it)."""
+    import pos.counter
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pos.counter, "utcnow", lambda: when)
+        yield
+
+
 def scenario(pair) -> dict:
     """Two cashiers' shifts at COOP-01: sales, a discount, price overrides, voids and
-    refunds; synced; the second shift moved to yesterday at central; two consignment
-    intakes of the first product at central (the newer agreed price is its cost)."""
+    refunds; the second shift rung yesterday by the till's clock; synced, so central's
+    rows and summaries come from the real ingest; two consignment intakes of the first
+    product at central (the newer agreed price is its cost)."""
+    yesterday = business_today() - timedelta(days=1)
     add_cashier(pair)
     a, b, c, d = stocked_products(pair.booth, 4)
     with pair.booth.app_context():
@@ -103,24 +116,22 @@ def scenario(pair) -> dict:
     s4 = ring(pair.booth, "thungan.coop-01", [(b, 1)])
     void(pair.booth, s4["id"])
     refund(pair.booth, s1["id"], [(a, 1)])
-    second = open_shift_for(pair.booth, SECOND)
-    ring(pair.booth, SECOND, [(a, 1, price[a] - 3_000)])
-    t2 = ring(pair.booth, SECOND, [(d, 2)], method="card")
-    t3 = ring(pair.booth, SECOND, [(c, 1)])
-    t4 = ring(pair.booth, SECOND, [(b, 1)])
-    void(pair.booth, t3["id"])
-    void(pair.booth, t4["id"])
-    ring(pair.booth, SECOND, [(c, 1, price[c] - 1_000), (b, 1)])
-    refund(pair.booth, t2["id"], [(d, 1)])
+    with till_clock(datetime.combine(yesterday, time(14), BUSINESS_TZ).astimezone(UTC)):
+        second = open_shift_for(pair.booth, SECOND)
+        ring(pair.booth, SECOND, [(a, 1, price[a] - 3_000)])
+        t2 = ring(pair.booth, SECOND, [(d, 2)], method="card")
+        t3 = ring(pair.booth, SECOND, [(c, 1)])
+        t4 = ring(pair.booth, SECOND, [(b, 1)])
+        void(pair.booth, t3["id"])
+        void(pair.booth, t4["id"])
+        ring(pair.booth, SECOND, [(c, 1, price[c] - 1_000), (b, 1)])
+        refund(pair.booth, t2["id"], [(d, 1)])
     pair.client().sync_once()
 
-    yesterday = business_today() - timedelta(days=1)
     with pair.central.app_context():
         from inventory.models import ConsignmentIntake, ConsignmentLine, Product
         from inventory.warehouse import central_warehouse
 
-        db.session.execute(text("UPDATE shift SET business_day = :d WHERE id = :s"),
-                           {"d": yesterday, "s": second})
         product = db.session.get(Product, a)
         warehouse = central_warehouse(db.session)
         now = utcnow()
@@ -218,7 +229,10 @@ def expected_sales(raw: dict, by: str, start: date, end: date) -> dict:
         row["quantity"] += sign * line["qty"]
         row["gross" if sign > 0 else "refunds"] += line["amount"]
         if sign > 0:
-            row["receipts"].add(sale["id"])
+            # By a group of products, a receipt counts once per product of the group on it
+            # (the report says so); otherwise once.
+            grouped = by in ("producer", "category", "stars", "district")
+            row["receipts"].add((sale["id"], line["product_id"]) if grouped else sale["id"])
         cost = raw["costs"].get(line["product_id"])
         if cost is not None:
             row["margin"] = (row["margin"] or 0) + sign * (line["amount"] - line["qty"] * cost)
@@ -245,6 +259,12 @@ def test_sales_by_every_dimension_match_a_recomputation_from_raw_rows(pair):
         want = expected_sales(raw, by, start, end)
         assert got == want, by
         assert body["totals"]["takings"] == sum(r["takings"] for r in want.values())
+        # a product group's receipts add up its products' receipts, and the report says so
+        assert ("receipts_note" in body) == (by in ("producer", "category", "stars",
+                                                    "district")), by
+        assert body["totals"]["receipts"] == len({  # each receipt once, whatever the rows
+            sale["id"] for sale in raw["sales"].values() if sale["kind"] == "sale"
+            and sale["status"] == "completed" and start <= sale["day"] <= end}), by
     # the recomputation is not vacuous: two days, refunds, a margin on the costed product
     days = expected_sales(raw, "day", start, end)
     assert set(days) == {start.isoformat(), end.isoformat()}
@@ -446,6 +466,11 @@ def _future() -> str:
     ("/api/v1/reports/cashiers", {"booth": "COOP\x0001"}, "booth", "unknown_booth"),
     ("/api/v1/reports/top-products", {"limit": "0"}, "limit", "invalid"),
     ("/api/v1/reports/top-products", {"limit": "abc"}, "limit", "invalid"),
+    ("/api/v1/reports/top-products", {"limit": "101"}, "limit", "invalid"),
+    ("/api/v1/reports/top-products", {"limit": "²"}, "limit", "invalid"),
+    ("/api/v1/reports/sales", {"from": "0000-01-01"}, "from", "bad_date"),
+    ("/api/v1/reports/ocop", {"from": "0001-01-01"}, "from", "range_too_long"),
+    ("/api/v1/reports/sales", {"by": "district", "booth": "B" * 500}, "booth", "unknown_booth"),
     ("/api/v1/reports/top-products", {"order": "middle"}, "order", "invalid"),
     ("/api/v1/reports/ocop", {"from": "x"}, "from", "bad_date"),
     ("/api/v1/reports/cashiers", {"to": "FUTURE"}, "to", "future_date"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -32,6 +33,27 @@ def _secret_key(instance: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def _audit_key(instance: Path) -> str:
+    """The audit chain's HMAC key, made once into the instance folder (mode 0600, never
+    in the database, so a copy of the database alone cannot re-sign an edited chain)."""
+    path = instance / "audit_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    # Written whole to a private temporary file, then linked into place: two processes
+    # starting at once agree on one key, and neither ever reads a half-written file.
+    fd, temporary = tempfile.mkstemp(dir=instance, prefix=".audit_key.")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temporary)
+    return path.read_text().strip()
 
 
 def normalise_database_url(url: str) -> str:
@@ -78,6 +100,8 @@ class Config:
         self.OCOP_PRINTER_ENCODING = settings.get("OCOP_PRINTER_ENCODING", "cp1258")
         self.OCOP_PRINTER_CODEPAGE = int(settings.get("OCOP_PRINTER_CODEPAGE", 52))
         self.OCOP_PAPER = int(settings.get("OCOP_PAPER", 80))
+        # What the environment or config.toml set: a manager's setting never overrides it.
+        self.OCOP_FIXED_SETTINGS = tuple(sorted(k for k in settings if k.startswith("OCOP_")))
         # A counted cash difference beyond this (đồng) needs a manager's sign-off.
         self.OCOP_CASH_DIFF_THRESHOLD = int(settings.get("OCOP_CASH_DIFF_THRESHOLD", 50_000))
         # A price-embedded label may differ this much (percent) from the catalogue price
@@ -95,6 +119,8 @@ class Config:
         # A request body beyond this answers 413 before it is read.
         self.MAX_CONTENT_LENGTH = int(settings.get("OCOP_MAX_BODY_BYTES", 1024 * 1024))
         self.SECRET_KEY = settings.get("SECRET_KEY") or _secret_key(instance)
+        # Signs the audit chain (HMAC-SHA256); kept outside the database (docs/security.md).
+        self.OCOP_AUDIT_KEY = settings.get("OCOP_AUDIT_KEY") or _audit_key(instance)
         self.BABEL_DEFAULT_LOCALE = "vi"
         self.BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
         self.LANGUAGES = ("vi", "en")

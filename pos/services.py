@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
@@ -165,9 +167,14 @@ def create_token(session: Session, *, user: User, label: str = "") -> tuple[ApiT
     return token, plain
 
 
+# Every API call runs this: the user and their booth in the same statement, built once.
+_TOKEN_WITH_USER = (select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
+                    .options(joinedload(ApiToken.user).joinedload(User.booth)))
+
+
 def user_for_token(session: Session, plain: str) -> User | None:
     """The active user behind a token that has not been revoked, or None."""
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
+    token = session.scalar(_TOKEN_WITH_USER, {"token_hash": hash_token(plain)})
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     return token.user
@@ -184,12 +191,30 @@ def revoke_token(session: Session, *, prefix: str) -> ApiToken:
     return token
 
 
-def _entry_hash(prev_hash: str, fields: dict) -> str:
-    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+def _canonical(prev_hash: str, fields: dict) -> bytes:
+    return (prev_hash + json.dumps(fields, sort_keys=True, ensure_ascii=False,
+                                   default=str)).encode()
 
 
-def _audit_fields(entry: AuditEntry) -> dict:
+def legacy_entry_hash(prev_hash: str, fields: dict) -> str:
+    """The unkeyed SHA-256 of entries written before the chain was keyed: anyone can
+    compute it, so it is accepted only in the prefix a keyed entry seals."""
+    return hashlib.sha256(_canonical(prev_hash, fields)).hexdigest()
+
+
+def entry_mac(key: str, prev_hash: str, fields: dict) -> str:
+    """HMAC-SHA256 of an entry and its predecessor's MAC, with a key kept outside the
+    database: whoever edits the database file cannot re-sign the chain."""
+    return hmac.new(key.encode(), _canonical(prev_hash, fields), hashlib.sha256).hexdigest()
+
+
+def audit_key() -> str:
+    """The running app's audit key (``OCOP_AUDIT_KEY`` or the instance's ``audit_key``)."""
+    return current_app.config["OCOP_AUDIT_KEY"]
+
+
+def audit_fields(entry) -> dict:
+    """What an entry's MAC covers (any object with the entry's attributes)."""
     return {
         "id": entry.id, "seq": entry.seq, "booth_id": entry.booth_id, "at": entry.at.isoformat(),
         "actor_id": entry.actor_id, "approver_id": entry.approver_id, "action": entry.action,
@@ -198,19 +223,20 @@ def _audit_fields(entry: AuditEntry) -> dict:
     }
 
 
+def _chain_query(booth_id: int | None):
+    return select(AuditEntry).where(
+        AuditEntry.booth_id.is_(None) if booth_id is None else AuditEntry.booth_id == booth_id)
+
+
 def record_audit(session: Session, *, action: str, actor: User | None,
                  booth: Booth | None = None, approver: User | None = None,
                  target_type: str = "", target_id: str = "", before: dict | None = None,
                  after: dict | None = None, reason: str = "",
                  at: datetime | None = None) -> AuditEntry:
-    """Append an audit entry chained to the booth's previous one, so edits are
-    detectable."""
+    """Append an audit entry chained (HMAC) to the booth's previous one, so an edit, an
+    insertion or a recomputed chain is detectable."""
     booth_id = booth.id if booth is not None else None
-    last = session.scalar(
-        select(AuditEntry).where(AuditEntry.booth_id.is_(booth_id) if booth_id is None
-                                 else AuditEntry.booth_id == booth_id)
-        .order_by(AuditEntry.seq.desc()).limit(1)
-    )
+    last = session.scalar(_chain_query(booth_id).order_by(AuditEntry.seq.desc()).limit(1))
     entry = AuditEntry(
         booth_id=booth_id, actor_id=actor.id if actor else None,
         approver_id=approver.id if approver else None, action=action,
@@ -220,7 +246,7 @@ def record_audit(session: Session, *, action: str, actor: User | None,
     entry.id = new_uuid()
     entry.seq = last.seq + 1 if last else 1
     entry.prev_hash = last.hash if last else ""
-    entry.hash = _entry_hash(entry.prev_hash, _audit_fields(entry))
+    entry.hash = entry_mac(audit_key(), entry.prev_hash, audit_fields(entry))
     session.add(entry)
     session.flush()
     return entry
@@ -229,9 +255,10 @@ def record_audit(session: Session, *, action: str, actor: User | None,
 @dataclass(frozen=True)
 class ChainCheck:
     """One booth's audit chain, checked: how many entries, and the first bad one with
-    what is wrong with it (``edited``: its content no longer matches its hash;
+    what is wrong with it (``edited``: its content no longer matches its MAC;
     ``relinked``: it does not follow the entry before it; ``missing``: entries before
-    it are gone)."""
+    it are gone; ``unkeyed``: its hash was computed without the key, so the chain was
+    recomputed by someone who could edit the database)."""
 
     booth_id: int | None
     entries: int
@@ -243,21 +270,56 @@ class ChainCheck:
         return self.first_bad is None
 
 
-def check_audit_chain(session: Session, *, booth_id: int | None) -> ChainCheck:
+def _walk(entries, key: str):
+    """Yield (entry, problem) along a chain. Entries chained with plain SHA-256 before
+    the key existed pass only as a prefix that a keyed entry then seals: an unkeyed
+    entry after a keyed one, or a chain that ends unkeyed, is what a forger who
+    recomputed the chain without the key leaves (``unkeyed``)."""
+    prev, keyed, unsealed = "", False, None
+    for count, entry in enumerate(entries, start=1):
+        fields = audit_fields(entry)
+        if entry.seq != count:
+            problem = "missing"
+        elif entry.prev_hash != prev:
+            problem = "relinked"
+        elif hmac.compare_digest(entry.hash, entry_mac(key, prev, fields)):
+            keyed, unsealed, problem = True, None, ""
+        elif entry.hash == legacy_entry_hash(prev, fields):
+            problem = "unkeyed" if keyed else ""
+            unsealed = unsealed or entry
+        else:
+            problem = "edited"
+        yield entry, problem
+        prev = entry.hash
+    if unsealed is not None:
+        yield unsealed, "unkeyed"
+
+
+def check_audit_chain(session: Session, *, booth_id: int | None,
+                      key: str | None = None) -> ChainCheck:
     """Walk a booth's chain in order and stop at the first entry that breaks it."""
-    query = select(AuditEntry).order_by(AuditEntry.seq)
-    query = query.where(AuditEntry.booth_id.is_(None) if booth_id is None
-                        else AuditEntry.booth_id == booth_id)
-    prev, count = "", 0
-    for count, entry in enumerate(session.scalars(query), start=1):
-        problem = ("missing" if entry.seq != count
-                   else "relinked" if entry.prev_hash != prev
-                   else "edited" if entry.hash != _entry_hash(prev, _audit_fields(entry))
-                   else "")
+    entries = session.scalars(_chain_query(booth_id).order_by(AuditEntry.seq))
+    count = 0
+    for entry, problem in _walk(entries, key or audit_key()):
         if problem:
             return ChainCheck(booth_id, count, entry, problem)
-        prev = entry.hash
+        count += 1
     return ChainCheck(booth_id, count)
+
+
+def audit_head(session: Session, *, booth_id: int | None) -> dict | None:
+    """The chain's newest entry as central is told of it: ``{seq, mac}``, or None."""
+    last = session.execute(select(AuditEntry.seq, AuditEntry.hash).where(
+        AuditEntry.booth_id.is_(None) if booth_id is None else AuditEntry.booth_id == booth_id)
+        .order_by(AuditEntry.seq.desc()).limit(1)).first()
+    return {"seq": last.seq, "mac": last.hash} if last else None
+
+
+def audit_mac_at(session: Session, *, booth_id: int | None, seq: int) -> str | None:
+    """The MAC of the entry at ``seq`` (None when there is none: it was deleted)."""
+    return session.scalar(select(AuditEntry.hash).where(
+        AuditEntry.booth_id.is_(None) if booth_id is None else AuditEntry.booth_id == booth_id,
+        AuditEntry.seq == seq))
 
 
 def audit_chains(session: Session) -> list[int | None]:
@@ -265,14 +327,9 @@ def audit_chains(session: Session) -> list[int | None]:
     return list(session.scalars(select(AuditEntry.booth_id).distinct()))
 
 
-def verify_audit_chain(session: Session, *, booth_id: int | None) -> list[str]:
-    """Ids of entries whose hash or link no longer matches: empty when untouched."""
-    query = select(AuditEntry).order_by(AuditEntry.seq)
-    query = query.where(AuditEntry.booth_id.is_(None) if booth_id is None
-                        else AuditEntry.booth_id == booth_id)
-    broken, prev = [], ""
-    for entry in session.scalars(query):
-        if entry.prev_hash != prev or entry.hash != _entry_hash(prev, _audit_fields(entry)):
-            broken.append(entry.id)
-        prev = entry.hash
-    return broken
+def verify_audit_chain(session: Session, *, booth_id: int | None,
+                       key: str | None = None) -> list[str]:
+    """Ids of entries whose MAC or link no longer matches: empty when untouched."""
+    entries = session.scalars(_chain_query(booth_id).order_by(AuditEntry.seq))
+    return list(dict.fromkeys(entry.id for entry, problem in _walk(entries, key or audit_key())
+                              if problem))

@@ -21,6 +21,8 @@ PROBLEMS = {
     "edited": _l("nội dung đã bị sửa (không khớp mã băm)"),
     "relinked": _l("không nối tiếp mục trước nó (mục trước đã bị sửa hoặc chèn)"),
     "missing": _l("thiếu các mục trước nó (đã bị xóa)"),
+    "unkeyed": _l("mã băm không được ký bằng khóa của quầy (chuỗi đã bị tính lại bởi người "
+                  "sửa được cơ sở dữ liệu, hoặc các mục ký sau nó đã bị xóa)"),
 }
 
 

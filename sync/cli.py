@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from pos.cli_errors import CliError
 from pos.errors import DomainError
 from pos.extensions import db
 
@@ -23,7 +24,6 @@ def _central_only():
 def register_command(code: str):
     """Print a new sync token for the booth, alone on the last line (shown once). An
     earlier token stays valid for 7 days, so the booth can switch without a gap."""
-    from pos.cli import CliError
     from sync.credentials import booth_by_code, register_booth
 
     _central_only()
@@ -43,7 +43,6 @@ def register_command(code: str):
 @click.option("--prefix", default=None, help="Chỉ thu hồi mã có tiền tố này.")
 def revoke_command(code: str, prefix: str | None):
     """Revoke the booth's sync tokens (all, or the one with this prefix)."""
-    from pos.cli import CliError
     from sync.credentials import booth_by_code, revoke_credentials
 
     _central_only()
@@ -67,6 +66,8 @@ def list_command():
         flag = "IM LẶNG" if row["silent"] else "ổn"
         click.echo(f"{row['booth']:<12} {flag:<8} liên lạc: {row['last_contact_at'] or 'chưa'}"
                    f"  chờ: {row['events_behind']}  cần xem: {row['needs_review']}")
+        if row["audit_alert"]:
+            click.echo(f"{'':<12} CẢNH BÁO nhật ký kiểm toán: {row['audit_alert']}")
 
 
 @click.command("sync")
@@ -75,7 +76,6 @@ def list_command():
 @with_appcontext
 def sync_command(once: bool, interval: float):
     """Push the outbox and pull the catalogue and transfers (booth)."""
-    from pos.cli import CliError
     from pos.context import booth_by_code
     from sync.client import CentralClient, SyncError, SyncWorker
     from sync.outbox import pending_summary

@@ -135,7 +135,8 @@ class CentralClient:
                     "booth_time": utcnow().isoformat(),
                     "events": [{"id": e.id, "seq": e.seq, "type": e.type,
                                 "occurred_at": e.occurred_at.isoformat(), "hash": e.hash,
-                                "payload": e.payload} for e in batch]}
+                                "payload": e.payload} for e in batch],
+                    "audit_head": _audit_head(session, booth, state)}
             first_seq = batch[0].seq if batch else None
         if not batch and not probe:
             return 0
@@ -149,6 +150,8 @@ class CentralClient:
             state.last_push_at = utcnow()
             state.last_error = ""
             state.central_time_skew = _skew(answer.get("server_time"))
+            if isinstance(answer.get("audit_head"), dict):
+                state.audit_seq_at_central = answer["audit_head"].get("seq") or None
             db.session.commit()
             return acked
         error = _error_code(response)
@@ -296,6 +299,19 @@ class CentralClient:
         state.last_error = message[:1000]
         state.last_error_at = utcnow()
         db.session.commit()
+
+
+def _audit_head(session, booth, state: SyncState) -> dict:
+    """The booth's audit chain head for central, and the MAC it holds now at the seq
+    central last recorded."""
+    from pos.services import audit_head, audit_mac_at
+
+    head = audit_head(session, booth_id=booth.id) or {"seq": 0, "mac": ""}
+    if state.audit_seq_at_central:
+        head["checked_seq"] = state.audit_seq_at_central
+        head["checked_mac"] = audit_mac_at(session, booth_id=booth.id,
+                                           seq=state.audit_seq_at_central)
+    return head
 
 
 def _error_code(response: httpx.Response) -> str | None:

@@ -9,7 +9,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from flask_babel import gettext as _
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -53,6 +60,25 @@ class EventIn(BaseModel):
         return str(uuid.UUID(value))
 
 
+class AuditHeadIn(BaseModel):
+    """The head of the booth's audit chain as the batch was read: its newest entry's seq
+    and MAC (seq 0 and "" when it has none), and the MAC the booth holds now at the seq
+    central last recorded (``checked_seq``; null ``checked_mac``: that entry is gone)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    seq: int = Field(ge=0, le=MAX_SEQ)
+    mac: Annotated[str, StringConstraints(pattern=r"^([0-9a-f]{64})?$")]
+    checked_seq: int | None = Field(default=None, ge=1, le=MAX_SEQ)
+    checked_mac: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
+
+    @model_validator(mode="after")
+    def _mac_with_entries(self) -> AuditHeadIn:
+        if (self.seq == 0) != (self.mac == ""):
+            raise ValueError("mac phải trống khi seq là 0 và là mã 64 ký tự hex khi seq > 0")
+        return self
+
+
 class PushIn(BaseModel):
     """A batch of events of one (booth, epoch), in seq order."""
 
@@ -68,6 +94,8 @@ class PushIn(BaseModel):
     oldest_pending_at: datetime | None = None
     booth_time: datetime | None = None
     events: list[EventIn] = Field(max_length=MAX_BATCH_EVENTS)
+    # Optional: booths older than the keyed audit chain do not send it.
+    audit_head: AuditHeadIn | None = None
 
     @field_validator("epoch")
     @classmethod
@@ -230,9 +258,43 @@ def ingest_batch(session: Session, *, booth: Booth, body: PushIn) -> dict:
     if body.pending is not None:
         health.events_behind = max(0, body.pending - len(body.events))
     health.oldest_pending_at = body.oldest_pending_at if health.events_behind else None
+    _check_audit_head(health, body, now)
     session.flush()
-    return {"epoch": body.epoch, "acked_through_seq": epoch.high_water, "results": results,
-            "server_time": now.isoformat()}
+    answer = {"epoch": body.epoch, "acked_through_seq": epoch.high_water, "results": results,
+              "server_time": now.isoformat()}
+    if body.audit_head is not None and health.audit_epoch == body.epoch:
+        answer["audit_head"] = {"seq": health.audit_seq,
+                                "flagged": bool(health.audit_alert)}
+    return answer
+
+
+def _check_audit_head(health: BoothHealth, body: PushIn, now: datetime) -> None:
+    """Compare the booth's audit chain head with the one it reported before in the same
+    epoch: a head that went back, or another MAC at the seq already reported, means the
+    newest entries were deleted (and maybe written again). That is flagged for the
+    office, never refused: the sales still count. The head central recorded stays as
+    the evidence. A new epoch (a restore) starts from the head it reports."""
+    head = body.audit_head
+    if head is None:
+        return
+    if health.audit_epoch == body.epoch and health.audit_seq is not None:
+        known_seq, known_mac = health.audit_seq, health.audit_mac
+        problem = ""
+        if head.seq < known_seq:
+            problem = _("Nhật ký kiểm toán của quầy đã lùi từ mục số %(old)d về mục số "
+                        "%(new)d: các mục mới nhất đã bị xóa ở quầy.",
+                        old=known_seq, new=head.seq)
+        elif (head.seq == known_seq and head.mac != known_mac) or (
+                head.checked_seq == known_seq and head.checked_mac != known_mac):
+            problem = _("Mục nhật ký kiểm toán số %(seq)d của quầy không còn như lần báo "
+                        "trước (đã bị xóa hoặc viết lại): các mục mới nhất đã bị xóa ở "
+                        "quầy.", seq=known_seq)
+        if problem:
+            if not health.audit_alert:
+                health.audit_alert, health.audit_alert_at = problem, now
+            return
+    health.audit_epoch, health.audit_seq, health.audit_mac = body.epoch, head.seq, head.mac
+    health.audit_reported_at = now
 
 
 def _shift_of(payload: dict) -> str | None:

@@ -83,6 +83,9 @@ class SyncState(db.Model):
     last_error: Mapped[str] = mapped_column(Text, default="")
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     central_time_skew: Mapped[int | None]  # seconds, central minus booth, last seen
+    # The audit seq central last recorded for this booth: the next push tells it the MAC
+    # held at that seq now, so entries deleted and written again past it show too.
+    audit_seq_at_central: Mapped[int | None]
 
     booth: Mapped[Booth] = relationship()
 
@@ -180,6 +183,16 @@ class BoothHealth(db.Model):
     # The greatest receipt seq central holds for the booth, so a restore never reuses one.
     max_sale_seq: Mapped[int] = mapped_column(default=0)
     max_epoch_no: Mapped[int] = mapped_column(default=0)
+    # The head of the booth's audit chain as its pushes report it (seq and MAC) and the
+    # epoch it was reported in: a head that goes back, or another MAC at a seq already
+    # reported, means audit entries were deleted or rewritten at the booth.
+    audit_epoch: Mapped[str] = mapped_column(String(36), default="")
+    audit_seq: Mapped[int | None]
+    audit_mac: Mapped[str] = mapped_column(String(64), default="")
+    audit_reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What was found, in Vietnamese ("" when nothing), kept for the office to review.
+    audit_alert: Mapped[str] = mapped_column(Text, default="")
+    audit_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     booth: Mapped[Booth] = relationship()
 

@@ -61,6 +61,11 @@ def booth_health_rows(session: Session) -> list[dict]:
             "clock_skew_warning": bool(h and h.clock_skew is not None
                                        and abs(h.clock_skew) > SKEW_WARNING_SECONDS),
             "needs_review": review.get(booth.id, 0),
+            # The audit chain head the booth reported, and what is wrong with it if
+            # entries were deleted or rewritten at the booth ("" when nothing).
+            "audit_head_seq": h.audit_seq if h else None,
+            "audit_alert": h.audit_alert if h else "",
+            "audit_alert_at": _iso(h.audit_alert_at) if h else None,
         })
     rows.sort(key=lambda r: (not r["silent"], r["last_contact_at"] or "", r["booth"]))
     return rows

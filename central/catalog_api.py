@@ -3,69 +3,19 @@ export. Every change is picked up by the booths at their next catalogue pull."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from central import catalog, importer
+from central.schemas import BarcodeIn, PriceIn, ProducerIn, ProductIn
 from pos.auth import OFFICE, allow
 from pos.errors import DomainError, Malformed
 from pos.extensions import db
-from pos.input import is_ascii_digits, json_body, parse
+from pos.input import is_ascii_digits, takes, takes_file
 
 bp = Blueprint("catalog_api", __name__, url_prefix="/api/v1")
-
-
-class _Body(BaseModel):
-    # Values are checked by central.catalog (Vietnamese messages); here only the shape.
-    model_config = ConfigDict(extra="forbid")
-
-
-class ProducerIn(_Body):
-    name: Any = None
-    kind: Any = None
-    commune: Any = None
-    district: Any = None
-    phone: Any = None
-
-
-class ProductIn(_Body):
-    code: Any = None
-    name: Any = None
-    producer_id: Any = None
-    category: Any = None
-    unit: Any = None
-    stars: Any = None
-    certified_year: Any = None
-    vat_rate: Any = None
-    active: Any = None
-    origin_url: Any = None
-    price: Any = None
-
-
-class BarcodeIn(_Body):
-    code: Any = None
-    generate: Any = False
-
-
-class PriceIn(_Body):
-    price: Any = None
-    effective_from: Any = None
-    note: Any = ""
-
-
-def _body(model: type[_Body]):
-    """The JSON body in the model's shape; an unknown field is named in Vietnamese."""
-    data = json_body()
-    if isinstance(data, dict):
-        unknown = sorted(set(data) - set(model.model_fields))
-        if unknown:
-            raise DomainError(_("Trường không được hỗ trợ: %(f)s.", f=", ".join(unknown)[:200]),
-                              field=str(unknown[0])[:64], code="invalid")
-    return parse(model, data)
 
 
 def _given(body: BaseModel) -> dict:
@@ -108,9 +58,9 @@ def list_products():
 
 @bp.post("/products")
 @allow(*OFFICE)
-def create_product():
+@takes(ProductIn)
+def create_product(body: ProductIn):
     """A new product (inactive at 0 ₫ until it has a price)."""
-    body = _body(ProductIn)
     product = catalog.create_product(db.session, data=_given(body), by=current_user)
     answer = catalog.product_to_json(product)
     db.session.commit()
@@ -126,9 +76,9 @@ def get_product(product_id: int):
 
 @bp.patch("/products/<int:product_id>")
 @allow(*OFFICE)
-def update_product(product_id: int):
+@takes(ProductIn)
+def update_product(product_id: int, body: ProductIn):
     """Change any catalogue field but the price (``POST …/prices`` changes that)."""
-    body = _body(ProductIn)
     data = _given(body)
     if "price" in data:
         raise DomainError(_("Giá đổi qua POST /api/v1/products/<id>/prices (có lịch sử)."),
@@ -142,10 +92,10 @@ def update_product(product_id: int):
 
 @bp.post("/products/<int:product_id>/barcodes")
 @allow(*OFFICE)
-def add_barcode(product_id: int):
+@takes(BarcodeIn)
+def add_barcode(product_id: int, body: BarcodeIn):
     """Attach a barcode (check digit verified, never one another product carries), or
     ``{"generate": true}`` for a new in-store code."""
-    body = _body(BarcodeIn)
     generate = catalog.clean_bool(body.generate, field="generate")
     if body.code is None and not generate:
         raise DomainError(_("Thiếu mã vạch (code), hoặc gửi generate: true để cấp mã nội "
@@ -182,9 +132,9 @@ def price_history(product_id: int):
 
 @bp.post("/products/<int:product_id>/prices")
 @allow(*OFFICE)
-def change_price(product_id: int):
+@takes(PriceIn)
+def change_price(product_id: int, body: PriceIn):
     """Change the price now, or from ``effective_from`` (pending until then)."""
-    body = _body(PriceIn)
     product = catalog.get_product(db.session, product_id)
     change = catalog.change_price(db.session, product=product, price=body.price,
                                   effective_from=body.effective_from, note=body.note,
@@ -211,9 +161,9 @@ def list_producers():
 
 @bp.post("/producers")
 @allow(*OFFICE)
-def create_producer():
+@takes(ProducerIn)
+def create_producer(body: ProducerIn):
     """A new producer (the name may be empty when the sources do not give it)."""
-    body = _body(ProducerIn)
     producer = catalog.create_producer(db.session, data=_given(body))
     answer = catalog.producer_to_json(producer)
     db.session.commit()
@@ -229,9 +179,9 @@ def get_producer(producer_id: int):
 
 @bp.patch("/producers/<int:producer_id>")
 @allow(*OFFICE)
-def update_producer(producer_id: int):
+@takes(ProducerIn)
+def update_producer(producer_id: int, body: ProducerIn):
     """Change any of the producer's fields."""
-    body = _body(ProducerIn)
     producer = catalog.update_producer(
         db.session, producer=catalog.get_producer(db.session, producer_id), data=_given(body))
     answer = catalog.producer_to_json(producer)
@@ -266,6 +216,7 @@ def _limit_upload(endpoint, values):
 
 @bp.post("/catalog/import")
 @allow(*OFFICE)
+@takes_file("file")
 def import_catalog():
     """Import a CSV or XLSX file (multipart ``file``): validated whole, applied in one
     transaction, or refused with every bad row's row, column and reason (422)."""

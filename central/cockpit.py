@@ -13,6 +13,7 @@ from pos.counter import BUSINESS_TZ
 from pos.counter_models import Sale, Shift
 from pos.errors import DomainError, NotFound
 from pos.extensions import db
+from pos.input import takes_file
 from pos.models import Venue
 from pos.types import utcnow
 
@@ -64,6 +65,7 @@ def _statement_bytes() -> bytes:
 
 @api.post("/reports/bank-statement")
 @allow(*OFFICE)
+@takes_file("file")
 def bank_statement():
     """Match a CSV bank statement's credits to the booths' VietQR transfers."""
     from central.bank import match_statement, parse_statement

@@ -7,22 +7,16 @@ from flask import Blueprint, Response, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from central import schemas
 from central import settlements as service
 from pos.auth import OFFICE, allow
-from pos.errors import DomainError, Malformed
+from pos.errors import DomainError
 from pos.extensions import db
-from pos.input import is_ascii_digits, json_body
+from pos.input import is_ascii_digits, takes
 
 bp = Blueprint("settlements_api", __name__, url_prefix="/api/v1")
 
 FORMATS = ("json", "pdf", "csv")
-
-
-def _object() -> dict:
-    body = json_body()
-    if not isinstance(body, dict):
-        raise Malformed(_("Nội dung yêu cầu phải là một đối tượng JSON."))
-    return body
 
 
 def _int_arg(name: str) -> int | None:
@@ -74,12 +68,12 @@ def list_settlements():
 
 @bp.post("/settlements")
 @allow(*OFFICE)
-def create_settlement():
+@takes(schemas.SettlementIn)
+def create_settlement(body: schemas.SettlementIn):
     """Save a producer's statement for a period as a draft ``{producer_id, from, to}``."""
-    body = _object()
-    settlement = service.save_settlement(db.session, producer_id=body.get("producer_id"),
-                                         period_from=body.get("from"),
-                                         period_to=body.get("to"), by=current_user)
+    settlement = service.save_settlement(db.session, producer_id=body.producer_id,
+                                         period_from=body.period_from,
+                                         period_to=body.period_to, by=current_user)
     answer = service.settlement_to_json(settlement)
     db.session.commit()
     return answer, 201
@@ -95,12 +89,12 @@ def get_settlement(id: int):
 
 @bp.post("/settlements/<int:id>/pay")
 @allow(*OFFICE)
-def pay_settlement(id: int):
+@takes(schemas.SettlementPaymentIn)
+def pay_settlement(id: int, body: schemas.SettlementPaymentIn):
     """Mark a draft paid ``{amount, paid_on, reference}``; its lines are locked."""
-    body = _object()
-    settlement = service.pay_settlement(db.session, settlement_id=id, amount=body.get("amount"),
-                                        paid_on=body.get("paid_on"),
-                                        reference=body.get("reference"), by=current_user)
+    settlement = service.pay_settlement(db.session, settlement_id=id, amount=body.amount,
+                                        paid_on=body.paid_on,
+                                        reference=body.reference, by=current_user)
     answer = service.settlement_to_json(settlement)
     db.session.commit()
     return answer
@@ -115,13 +109,13 @@ def list_terms():
 
 @bp.post("/settlement-terms/commission")
 @allow(*OFFICE)
-def create_commission_term():
+@takes(schemas.CommissionTermIn)
+def create_commission_term(body: schemas.CommissionTermIn):
     """The showroom's rate ``{producer_id, product_id?, rate_bp, effective_from, note?}``."""
-    body = _object()
     term = service.add_commission_term(
-        db.session, producer_id=body.get("producer_id"), product_id=body.get("product_id"),
-        rate_bp=body.get("rate_bp"), effective_from=body.get("effective_from"),
-        note=str(body.get("note") or ""), by=current_user)
+        db.session, producer_id=body.producer_id, product_id=body.product_id,
+        rate_bp=body.rate_bp, effective_from=body.effective_from,
+        note=str(body.note or ""), by=current_user)
     answer = service.commission_term_to_json(term)
     db.session.commit()
     return answer, 201
@@ -129,14 +123,14 @@ def create_commission_term():
 
 @bp.post("/settlement-terms/host")
 @allow(*OFFICE)
-def create_host_term():
+@takes(schemas.HostTermIn)
+def create_host_term(body: schemas.HostTermIn):
     """A venue's cut ``{venue, kind: commission|rent, rate_bp | monthly_rent,
     effective_from, note?}``."""
-    body = _object()
     term = service.add_host_term(
-        db.session, venue_code=body.get("venue"), kind=body.get("kind"),
-        rate_bp=body.get("rate_bp"), monthly_rent=body.get("monthly_rent"),
-        effective_from=body.get("effective_from"), note=str(body.get("note") or ""),
+        db.session, venue_code=body.venue, kind=body.kind,
+        rate_bp=body.rate_bp, monthly_rent=body.monthly_rent,
+        effective_from=body.effective_from, note=str(body.note or ""),
         by=current_user)
     answer = service.host_term_to_json(
         term, {term.venue_id: db.session.get(service.Venue, term.venue_id).code})
@@ -154,12 +148,12 @@ def list_producer_returns():
 
 @bp.post("/producer-returns")
 @allow(*OFFICE)
-def create_producer_return():
+@takes(schemas.ProducerReturnIn)
+def create_producer_return(body: schemas.ProducerReturnIn):
     """Return unsold goods ``{producer_id, location, lines: [{product_id, qty}], note}``."""
-    body = _object()
     document = service.return_to_producer(
-        db.session, producer_id=body.get("producer_id"), location=body.get("location"),
-        lines=body.get("lines"), note=str(body.get("note") or ""), by=current_user)
+        db.session, producer_id=body.producer_id, location=body.location,
+        lines=body.lines, note=str(body.note or ""), by=current_user)
     answer = service.producer_return_to_json(
         document, location=db.session.get(service.Booth, document.booth_id).code)
     db.session.commit()

@@ -9,7 +9,6 @@ from datetime import date
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -26,7 +25,7 @@ from inventory.warehouse import central_warehouse, receive_consignment
 from pos.auth import OFFICE, allow
 from pos.errors import DomainError
 from pos.extensions import db
-from pos.input import is_ascii_digits, json_body, parse
+from pos.input import DbIntegers, is_ascii_digits, takes
 from pos.models import Booth
 from sync.credentials import booth_by_code
 from sync.feeds import transfer_to_json
@@ -37,7 +36,7 @@ pages = Blueprint("warehouse", __name__, template_folder="templates")
 TRANSFER_FILTERS = ("shipped", "received", "discrepancy")
 
 
-class IntakeLine(BaseModel):
+class IntakeLine(DbIntegers):
     product_id: int
     qty: int
     agreed_price: int
@@ -45,7 +44,7 @@ class IntakeLine(BaseModel):
     expires_on: date | None = None
 
 
-class IntakeIn(BaseModel):
+class IntakeIn(DbIntegers):
     producer_id: int
     lines: list[IntakeLine]
     note: str = ""
@@ -62,9 +61,9 @@ def intake_to_json(intake: ConsignmentIntake) -> dict:
 
 @api.post("/consignments")
 @allow(*OFFICE)
-def create_consignment():
+@takes(IntakeIn)
+def create_consignment(body: IntakeIn):
     """Receive a producer's goods into the warehouse on consignment."""
-    body = parse(IntakeIn, json_body())
     intake = receive_consignment(db.session, producer_id=body.producer_id, by=current_user,
                                  note=body.note, lines=[line.model_dump() for line in body.lines])
     answer = intake_to_json(intake)
@@ -72,12 +71,12 @@ def create_consignment():
     return answer, 201
 
 
-class ShipLine(BaseModel):
+class ShipLine(DbIntegers):
     product_id: int
     qty: int
 
 
-class ShipIn(BaseModel):
+class ShipIn(DbIntegers):
     booth: str
     lines: list[ShipLine]
     note: str = ""
@@ -86,10 +85,10 @@ class ShipIn(BaseModel):
 
 @api.post("/transfers")
 @allow(*OFFICE)
-def ship():
+@takes(ShipIn)
+def ship(body: ShipIn):
     """Ship goods to a booth from the warehouse; the booth pulls the transfer at its next
     sync."""
-    body = parse(ShipIn, json_body())
     booth = booth_by_code(db.session, body.booth)
     transfer = ship_transfer(db.session, booth=booth, by=current_user, note=body.note,
                              lines=[(line.product_id, line.qty) for line in body.lines],

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request, url_for
+import json
+
+from flask import Blueprint, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from pydantic import BaseModel, Field, StrictInt, StrictStr
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import aliased, selectinload
 
 from inventory import services
-from inventory.adjustments import MAX_ADJUST_QTY, adjust_stock, move_to_json
+from inventory.adjustments import adjust_stock, move_to_json
 from inventory.barcodes import parse_scan
-from inventory.models import Barcode, Product
+from inventory.models import Barcode, Producer, Product, StockLevel
+from inventory.schemas import AdjustmentIn, ReorderPointIn
 from pos.auth import ALL_ROLES, MANAGERS, allow
 from pos.context import current_booth
 from pos.counter import normalise_id
-from pos.errors import DomainError, NotFound
+from pos.errors import N_, DomainError, NotFound
 from pos.extensions import db
-from pos.input import json_body, parse
+from pos.input import takes
+from pos.models import Booth
 
 bp = Blueprint("inventory_api", __name__, url_prefix="/api/v1")
 
@@ -53,7 +56,8 @@ def list_products():
     if "after_id" in request.args and not request.args.get("q"):
         return _catalogue_page()
     limit = _int_arg("limit", 20, 1, services.MAX_SEARCH_RESULTS)
-    found = services.search_products(db.session, query=request.args.get("q", ""), limit=limit)
+    found = services.search_products(db.session, query=request.args.get("q", ""), limit=limit,
+                                     booth=current_booth())
     return {"products": _with_stock(found)}
 
 
@@ -85,17 +89,69 @@ def get_product(product_id: int):
 @bp.get("/products/by-barcode/<path:code>")
 @allow(*ALL_ROLES)
 def product_by_barcode(code: str):
-    """Look up a scanned code: 404 unknown_barcode, 422 bad_check_digit/bad_barcode."""
+    """Look up a scanned code: 404 unknown_barcode, 422 bad_check_digit/bad_barcode.
+    The till's hot path: the card comes from one indexed statement, no ORM objects."""
     scan = parse_scan(code)
-    product = db.session.scalar(
-        select(Product).join(Barcode).where(Barcode.code == scan.lookup_code))
-    if product is None:
+    result = _product_card(scan.lookup_code)
+    if result is None:
         raise NotFound(_("Không tìm thấy sản phẩm có mã vạch %(code)s.", code=scan.code),
                        field="barcode", code="unknown_barcode")
-    result = _with_stock([product])[0]
     result["scanned"] = {"kind": scan.kind, "code": scan.code,
                          "embedded_price": scan.embedded_price}
     return result
+
+
+_CARD_STATEMENTS: dict[tuple[str, bool], object] = {}
+
+
+def _card_statement(dialect: str, by_code: bool):
+    """The card's statement, built once per dialect (building a select costs more than
+    running it): barcode → product → producer by their keys, the level by (booth,
+    product), the product's barcodes as one JSON array."""
+    key = (dialect, by_code)
+    if key not in _CARD_STATEMENTS:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+            codes = func.json_agg(aggregate_order_by(Barcode.code, Barcode.id))
+        else:  # SQLite walks barcode's product_id index, so the codes come in id order
+            codes = func.json_group_array(Barcode.code)
+        booth_id = (select(Booth.id).where(Booth.code == bindparam("booth")).scalar_subquery()
+                    if by_code else bindparam("booth"))
+        other = aliased(Barcode)
+        _CARD_STATEMENTS[key] = (
+            select(Product.id, Product.code, Product.name, Product.price, Product.vat_rate,
+                   Product.stars, Product.unit, Product.category, Product.certified_year,
+                   Producer.id.label("producer_id"), Producer.name.label("producer_name"),
+                   Producer.commune, Producer.district, StockLevel.on_hand,
+                   select(codes).where(Barcode.product_id == Product.id)
+                   .correlate(Product).scalar_subquery().label("codes"))
+            .select_from(other).join(Product, Product.id == other.product_id)
+            .join(Producer, Producer.id == Product.producer_id)
+            .outerjoin(StockLevel, (StockLevel.product_id == Product.id)
+                       & (StockLevel.booth_id == booth_id))
+            .where(other.code == bindparam("barcode")))
+    return _CARD_STATEMENTS[key]
+
+
+def _product_card(barcode: str) -> dict | None:
+    """``product_to_json`` of the product carrying ``barcode``, with its on-hand here,
+    read in one statement on the session's connection (no ORM objects)."""
+    booth_code = current_app.config.get("OCOP_BOOTH")
+    connection = db.session.connection()
+    statement = _card_statement(connection.dialect.name, bool(booth_code))
+    row = connection.execute(statement, {
+        "barcode": barcode,
+        "booth": booth_code if booth_code else current_booth().id}).one_or_none()
+    if row is None:
+        return None
+    codes = row.codes if isinstance(row.codes, list) else json.loads(row.codes or "[]")
+    return {"id": row.id, "code": row.code, "name": row.name, "price": row.price,
+            "vat_rate": row.vat_rate, "stars": row.stars, "unit": row.unit,
+            "category": row.category, "certified_year": row.certified_year,
+            "producer": {"id": row.producer_id, "name": row.producer_name,
+                         "commune": row.commune, "district": row.district},
+            "barcodes": codes, "on_hand": row.on_hand or 0}
 
 
 def _flag(name: str) -> bool:
@@ -151,28 +207,6 @@ def stock_moves(product_id: int):
             "on_hand": on_hand.get(product.id, 0), "moves": moves}
 
 
-class ReorderPointIn(BaseModel):
-    reorder_point: StrictInt | None = Field(ge=0, le=services.MAX_REORDER_POINT)
-
-
-class AdjustmentIn(BaseModel):
-    id: StrictStr | None = Field(default=None, max_length=64)
-    product_id: StrictInt = Field(ge=1, le=2**31 - 1)
-    qty: StrictInt = Field(ge=-MAX_ADJUST_QTY, le=MAX_ADJUST_QTY)
-    reason: StrictStr = Field(max_length=20)
-    note: StrictStr = Field(default="", max_length=300)
-
-
-def _parse(model: type[BaseModel], messages: dict[str, str]):
-    """The JSON body validated by ``model``; the 422 names the field in Vietnamese."""
-    try:
-        return parse(model, json_body())
-    except DomainError as err:
-        if err.status == 422 and err.field in messages:
-            err.message = messages[err.field]
-        raise
-
-
 def _known_product(product_id: int):
     """A product named in a body: unknown is a bad value (422), not a missing page."""
     product = db.session.get(Product, product_id)
@@ -184,10 +218,10 @@ def _known_product(product_id: int):
 
 @bp.put("/stock/<int:product_id>/reorder-point")
 @allow(*MANAGERS)
-def set_reorder_point(product_id: int):
+@takes(ReorderPointIn, messages={"reorder_point": N_(
+    "Điểm đặt hàng lại phải là số nguyên từ 0 đến 100.000, hoặc null.")})
+def set_reorder_point(product_id: int, body: ReorderPointIn):
     """Set the reorder point (a whole number 0..100000, or null for the default)."""
-    body = _parse(ReorderPointIn, {"reorder_point": _(
-        "Điểm đặt hàng lại phải là số nguyên từ 0 đến 100.000, hoặc null.")})
     booth = current_booth()
     product = services.get_product(db.session, product_id)
     level = services.set_reorder_point(db.session, booth=booth, product=product,
@@ -200,16 +234,16 @@ def set_reorder_point(product_id: int):
 
 @bp.post("/stock/adjustments")
 @allow(*MANAGERS)
-def create_adjustment():
+@takes(AdjustmentIn, messages={
+    "id": N_("Mã (id) phải là một UUID."),
+    "product_id": N_("Mã sản phẩm (product_id) phải là số nguyên dương."),
+    "qty": N_("Số lượng điều chỉnh phải là số nguyên khác 0, tối đa 100.000."),
+    "reason": N_("Cần lý do điều chỉnh: damage, loss, sample, expired, found hoặc other."),
+    "note": N_("Ghi chú tối đa 300 ký tự."),
+})
+def create_adjustment(body: AdjustmentIn):
     """Book damage, loss, samples, expired or found goods: 201 with the move; the same
     ``id`` again answers 200 with the stored move and changes nothing."""
-    body = _parse(AdjustmentIn, {
-        "id": _("Mã (id) phải là một UUID."),
-        "product_id": _("Mã sản phẩm (product_id) phải là số nguyên dương."),
-        "qty": _("Số lượng điều chỉnh phải là số nguyên khác 0, tối đa 100.000."),
-        "reason": _("Cần lý do điều chỉnh: damage, loss, sample, expired, found hoặc other."),
-        "note": _("Ghi chú tối đa 300 ký tự."),
-    })
     move_id = normalise_id(body.id) if body.id is not None else None
     product = _known_product(body.product_id)
     move, created = adjust_stock(db.session, booth=current_booth(), product=product,

@@ -6,56 +6,23 @@ writing off and asking central for goods are the manager's.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from pydantic import BaseModel
 
 from inventory import lots as lot_service
 from inventory import restock, stocktakes
 from inventory.adjustments import move_to_json
+from inventory.schemas import CommitIn, CountsIn, OneShotIn, RestockIn, StartIn, WriteOffIn
 from pos.auth import BOOTH_STAFF, MANAGERS, allow
 from pos.context import current_booth
 from pos.errors import DomainError
 from pos.extensions import db
-from pos.input import is_ascii_digits, json_body, parse
+from pos.input import is_ascii_digits, takes
 
 bp = Blueprint("counts_api", __name__, url_prefix="/api/v1")
 
 MAX_ID = 36
-
-
-class StartIn(BaseModel):
-    id: str | None = None
-    scope: Any = "all"
-    producer_id: Any = None
-    product_ids: Any = None
-
-
-class CountsIn(BaseModel):
-    counts: Any = None
-
-
-class CommitIn(BaseModel):
-    reason: Any = None
-
-
-class OneShotIn(BaseModel):
-    id: str | None = None
-    counts: Any = None
-    reason: Any = None
-
-
-class WriteOffIn(BaseModel):
-    note: str = ""
-
-
-class RestockIn(BaseModel):
-    id: str | None = None
-    lines: Any = None
-    note: Any = ""
 
 
 def _client_id(value: str | None) -> str | None:
@@ -82,9 +49,9 @@ def _scope(body: StartIn) -> dict:
 
 @bp.post("/stocktakes/start")
 @allow(*MANAGERS)
-def start_stocktake():
+@takes(StartIn)
+def start_stocktake(body: StartIn):
     """Open a stocktake (whole booth, one producer, or a list) with its lines to count."""
-    body = parse(StartIn, json_body())
     stocktake, created = stocktakes.start_stocktake(
         db.session, booth=current_booth(), by=current_user,
         stocktake_id=_client_id(body.id), **_scope(body))
@@ -95,9 +62,9 @@ def start_stocktake():
 
 @bp.post("/stocktakes")
 @allow(*MANAGERS)
-def take_stocktake():
+@takes(OneShotIn)
+def take_stocktake(body: OneShotIn):
     """Start, count and commit in one transaction; idempotent on ``id``."""
-    body = parse(OneShotIn, json_body())
     booth = current_booth()
     stocktake, moves, created = stocktakes.take_stocktake(
         db.session, booth=booth, by=current_user, counts=body.counts, reason=body.reason,
@@ -121,9 +88,9 @@ def get_stocktake(stocktake_id: str):
 
 @bp.post("/stocktakes/<stocktake_id>/counts")
 @allow(*BOOTH_STAFF)
-def record_counts(stocktake_id: str):
+@takes(CountsIn)
+def record_counts(stocktake_id: str, body: CountsIn):
     """Enter counts by ``product_id`` or ``barcode``; repeatable, the last count wins."""
-    body = parse(CountsIn, json_body())
     booth = current_booth()
     stocktake = stocktakes.get_stocktake(db.session, booth=booth, stocktake_id=stocktake_id)
     stocktakes.record_counts(db.session, booth=booth, stocktake=stocktake,
@@ -144,9 +111,9 @@ def stocktake_differences(stocktake_id: str):
 
 @bp.post("/stocktakes/<stocktake_id>/commit")
 @allow(*MANAGERS)
-def commit_stocktake(stocktake_id: str):
+@takes(CommitIn)
+def commit_stocktake(stocktake_id: str, body: CommitIn):
     """Book the differences as ``count`` moves with the reason."""
-    body = parse(CommitIn, json_body())
     booth = current_booth()
     stocktake = stocktakes.get_stocktake(db.session, booth=booth, stocktake_id=stocktake_id)
     moves = stocktakes.commit_stocktake(db.session, booth=booth, stocktake=stocktake,
@@ -176,9 +143,9 @@ def expiring_lots():
 
 @bp.post("/lots/<int:lot_id>/write-off")
 @allow(*MANAGERS)
-def write_off_lot(lot_id: int):
+@takes(WriteOffIn)
+def write_off_lot(lot_id: int, body: WriteOffIn):
     """Write off what is left of an expired lot (reason ``expired``)."""
-    body = parse(WriteOffIn, json_body())
     booth = current_booth()
     lot = lot_service.get_lot(db.session, booth=booth, lot_id=lot_id)
     move = lot_service.write_off_lot(db.session, booth=booth, lot=lot, by=current_user,
@@ -205,9 +172,9 @@ def list_restock_requests():
 
 @bp.post("/restock-requests")
 @allow(*MANAGERS)
-def create_restock_request():
+@takes(RestockIn)
+def create_restock_request(body: RestockIn):
     """Ask central for goods; it goes up with the next sync. Idempotent on ``id``."""
-    body = parse(RestockIn, json_body())
     request_row, created = restock.create_restock_request(
         db.session, booth=current_booth(), lines=body.lines, by=current_user,
         note=body.note, request_id=_client_id(body.id))

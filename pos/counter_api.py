@@ -1,7 +1,8 @@
 """The till's JSON API (contract: shifts, sales, refunds, voids, VietQR under /api/v1).
 
-Views parse strictly (malformed JSON → 400, a wrong type → 422 naming the field,
-unknown fields ignored), call one service, commit, answer.
+Views read their body as a declared schema (``pos.schemas`` through ``pos.input.takes``:
+malformed JSON → 400, a wrong type → 422 naming the field, unknown fields ignored), call
+one service, commit, answer.
 """
 
 from __future__ import annotations
@@ -10,160 +11,68 @@ from flask import Blueprint, current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from pos import counter
+from pos import counter, schemas
 from pos.auth import BOOTH_STAFF, MANAGERS, allow
 from pos.context import current_booth
 from pos.counter_models import DENOMINATIONS
-from pos.errors import Conflict, DomainError, Malformed
+from pos.errors import Conflict, DomainError
 from pos.extensions import db
-from pos.vietqr import build_vietqr
+from pos.input import is_ascii_digits, takes
+from pos.vietqr import vietqr_for_till
 from receipts import queue
 
 bp = Blueprint("counter_api", __name__, url_prefix="/api/v1")
 
-_MISSING = object()
+
+# --- from the declared bodies (pos.schemas) to the services' arguments ---------------
 
 
-# --- strict parsing -----------------------------------------------------------------
-
-
-def _body() -> dict:
-    data = request.get_json(force=True, silent=True)
-    if not isinstance(data, dict):
-        raise Malformed(_("Nội dung yêu cầu phải là một đối tượng JSON hợp lệ."))
-    return data
-
-
-def _int(data: dict, key: str, field: str, *, required: bool = True) -> int | None:
-    value = data.get(key, _MISSING)
-    if value is _MISSING or value is None:
-        if required:
-            raise DomainError(_("Thiếu trường %(f)s.", f=field), field=field, code="required")
-        return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise DomainError(_("%(f)s phải là số nguyên.", f=field), field=field,
-                          code="invalid_type")
-    return value
-
-
-def _str(data: dict, key: str, field: str, *, required: bool = False,
-         max_length: int = 500) -> str | None:
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise DomainError(_("Thiếu trường %(f)s.", f=field), field=field, code="required")
-        return None
-    if not isinstance(value, str):
-        raise DomainError(_("%(f)s phải là chuỗi ký tự.", f=field), field=field,
-                          code="invalid_type")
-    if len(value) > max_length:
-        raise DomainError(_("%(f)s quá dài.", f=field), field=field)
-    return value
-
-
-def _list(data: dict, key: str, *, required: bool = True) -> list:
-    value = data.get(key)
-    if value is None and not required:
-        return []
-    if not isinstance(value, list):
-        raise DomainError(_("%(f)s phải là một danh sách.", f=key), field=key,
-                          code="invalid_type")
-    return value
-
-
-def _obj(value, field: str) -> dict:
-    if not isinstance(value, dict):
-        raise DomainError(_("%(f)s phải là một đối tượng.", f=field), field=field,
-                          code="invalid_type")
-    return value
-
-
-def _approval(data: dict) -> counter.Approval | None:
+def _approval(value: str | schemas.ApprovalLogin | None) -> counter.Approval | None:
     """``approved_by``: a manager's API token, or ``{"username", "password"}``."""
-    value = data.get("approved_by")
     if value is None:
         return None
     device = request.remote_addr or ""
-    if isinstance(value, str) and value.strip():
+    if isinstance(value, str):
         return counter.Approval(token=value.strip(), device=device)
-    if isinstance(value, dict):
-        username = _str(value, "username", "approved_by.username", required=True, max_length=64)
-        password = _str(value, "password", "approved_by.password", required=True,
-                        max_length=200)
-        return counter.Approval(username=username, password=password, device=device)
-    raise DomainError(_("approved_by phải là mã truy cập của quản lý hoặc "
-                        "{username, password}."), field="approved_by", code="invalid_type")
+    return counter.Approval(username=value.username, password=value.password, device=device)
 
 
-def parse_sale(data: dict) -> dict:
-    """Type-check a POST /sales body into the keyword arguments of ``complete_sale``.
-    A line names a ``barcode`` (which wins) or a ``product_id``."""
+def sale_args(body: schemas.SaleIn) -> dict:
+    """The keyword arguments of ``complete_sale``; a line without a barcode needs a
+    ``product_id``."""
     lines = []
-    raw_lines = _list(data, "lines")
-    for i, raw in enumerate(raw_lines):
-        field = f"lines[{i}]"
-        raw = _obj(raw, field)
-        barcode = _str(raw, "barcode", f"{field}.barcode", max_length=100)
-        product_id = None if barcode is not None else _int(raw, "product_id",
-                                                             f"{field}.product_id")
+    for i, line in enumerate(body.lines):
+        if line.barcode is None and line.product_id is None:
+            raise DomainError(_("Thiếu trường %(f)s.", f=f"lines[{i}].product_id"),
+                              field=f"lines[{i}].product_id", code="required")
         lines.append(counter.LineInput(
-            barcode=barcode, product_id=product_id, qty=_int(raw, "qty", f"{field}.qty"),
-            unit_price=_int(raw, "unit_price", f"{field}.unit_price", required=False),
-            discount=_int(raw, "discount", f"{field}.discount", required=False),
-            discount_percent=_int(raw, "discount_percent", f"{field}.discount_percent",
-                                  required=False)))
-    payments = []
-    for i, raw in enumerate(_list(data, "payments", required=False)):
-        field = f"payments[{i}]"
-        raw = _obj(raw, field)
-        payments.append(counter.PaymentInput(
-            method=_str(raw, "method", f"{field}.method", required=True, max_length=20),
-            amount=_int(raw, "amount", f"{field}.amount"),
-            tendered=_int(raw, "tendered", f"{field}.tendered", required=False),
-            reference=_str(raw, "reference", f"{field}.reference", max_length=100) or ""))
-    return {
-        "sale_id": _str(data, "id", "id", max_length=36),
-        "lines": lines, "payments": payments,
-        "discount": _int(data, "discount", "discount", required=False),
-        "discount_percent": _int(data, "discount_percent", "discount_percent",
-                                 required=False),
-        "approval": _approval(data),
-        "reason": _str(data, "reason", "reason") or "",
-    }
+            barcode=line.barcode, product_id=None if line.barcode is not None
+            else line.product_id, qty=line.qty, unit_price=line.unit_price,
+            discount=line.discount, discount_percent=line.discount_percent))
+    payments = [counter.PaymentInput(method=p.method, amount=p.amount, tendered=p.tendered,
+                                     reference=p.reference or "")
+                for p in body.payments or []]
+    return {"sale_id": body.id, "lines": lines, "payments": payments,
+            "discount": body.discount, "discount_percent": body.discount_percent,
+            "approval": _approval(body.approved_by), "reason": body.reason or ""}
 
 
-def parse_refund(data: dict) -> dict:
-    """Type-check a refund body: ``{id?, lines: [{product_id, qty}], reason, method?}``."""
-    lines = []
-    for i, raw in enumerate(_list(data, "lines")):
-        raw = _obj(raw, f"lines[{i}]")
-        lines.append((_int(raw, "product_id", f"lines[{i}].product_id"),
-                      _int(raw, "qty", f"lines[{i}].qty")))
-    return {"refund_id": _str(data, "id", "id", max_length=36), "lines": lines,
-            "reason": _str(data, "reason", "reason", required=True) or "",
-            "method": _str(data, "method", "method", max_length=20)}
-
-
-def parse_close(data: dict) -> dict:
-    """Type-check a close body: ``counted`` by denomination, or ``counted_cash``."""
+def close_args(body: schemas.CloseShiftIn) -> dict:
+    """The count by denomination (each a known note) or in all, for ``close_shift``."""
     denominations = None
-    counted = data.get("counted")
-    if counted is not None:
-        counted = _obj(counted, "counted")
+    if body.counted is not None:
         denominations = {}
-        for key in counted:
-            field = f"counted.{key}"
-            try:
-                value = int(key)
-            except ValueError:
-                value = None
+        for key, count in body.counted.items():
+            value = int(key) if is_ascii_digits(key) and len(key) <= 7 else None
             if value not in DENOMINATIONS:
-                raise DomainError(_("Mệnh giá không hợp lệ: %(v)s.", v=key), field=field)
-            denominations[value] = _int(counted, key, field)
-    return {"counted_cash": _int(data, "counted_cash", "counted_cash",
-                                 required=counted is None),
-            "denominations": denominations, "note": _str(data, "note", "note") or "",
-            "approval": _approval(data)}
+                raise DomainError(_("Mệnh giá không hợp lệ: %(v)s.", v=key[:20]),
+                                  field=f"counted.{key[:20]}")
+            denominations[value] = count
+    elif body.counted_cash is None:
+        raise DomainError(_("Thiếu trường %(f)s.", f="counted_cash"), field="counted_cash",
+                          code="required")
+    return {"counted_cash": body.counted_cash, "denominations": denominations,
+            "note": body.note or "", "approval": _approval(body.approved_by)}
 
 
 # --- shifts -------------------------------------------------------------------------
@@ -171,11 +80,11 @@ def parse_close(data: dict) -> dict:
 
 @bp.post("/shifts")
 @allow(*BOOTH_STAFF)
-def open_shift():
+@takes(schemas.OpenShiftIn)
+def open_shift(body: schemas.OpenShiftIn):
     """Open the caller's shift with the float in the drawer."""
-    data = _body()
     shift = counter.open_shift(db.session, booth=current_booth(), cashier=current_user,
-                               opening_float=_int(data, "opening_float", "opening_float"))
+                               opening_float=body.opening_float)
     db.session.commit()
     return {"shift": counter.shift_to_json(shift)}, 201
 
@@ -202,15 +111,13 @@ def _blind(report: dict, shift) -> dict:
 
 @bp.post("/shifts/<id>/cash")
 @allow(*BOOTH_STAFF)
-def move_cash(id: str):
+@takes(schemas.CashMovementIn)
+def move_cash(id: str, body: schemas.CashMovementIn):
     """Cash in or out of the drawer, with a reason."""
     booth = current_booth()
-    data = _body()
     shift = counter.get_shift(db.session, booth=booth, shift_id=id)
     movement = counter.move_cash(db.session, booth=booth, shift=shift, actor=current_user,
-                                 kind=_str(data, "kind", "kind", required=True, max_length=3),
-                                 amount=_int(data, "amount", "amount"),
-                                 reason=_str(data, "reason", "reason", required=True))
+                                 kind=body.kind, amount=body.amount, reason=body.reason)
     db.session.commit()
     return {"id": movement.id, "shift_id": shift.id, "kind": movement.kind,
             "amount": movement.amount, "reason": movement.reason,
@@ -227,10 +134,11 @@ def shift_report(id: str):
 
 @bp.post("/shifts/<id>/close")
 @allow(*BOOTH_STAFF)
-def close_shift(id: str):
+@takes(schemas.CloseShiftIn)
+def close_shift(id: str, body: schemas.CloseShiftIn):
     """Blind count, close, Z-report; a big difference needs a manager and a note."""
     booth = current_booth()
-    data = parse_close(_body())
+    data = close_args(body)
     shift = counter.get_shift(db.session, booth=booth, shift_id=id)
     threshold = int(current_app.config.get("OCOP_CASH_DIFF_THRESHOLD",
                                            counter.DEFAULT_CASH_DIFF_THRESHOLD))
@@ -245,14 +153,14 @@ def close_shift(id: str):
 
 @bp.post("/sales")
 @allow(*BOOTH_STAFF)
-def create_sale():
+@takes(schemas.SaleIn)
+def create_sale(body: schemas.SaleIn):
     """Record a sale; the same client ``id`` again answers 200 with the stored sale."""
-    order = parse_sale(_body())
+    order = sale_args(body)
     sale, created = counter.complete_sale(
         db.session, booth=current_booth(), cashier=current_user,
         price_tolerance=current_app.config["OCOP_PRICE_LABEL_TOLERANCE"], **order)
-    db.session.commit()
-    queue.wake_print_worker(current_app)
+    queue.commit_and_print(db.session)
     return counter.sale_to_json(sale), 201 if created else 200
 
 
@@ -265,27 +173,28 @@ def get_sale(id: str):
 
 @bp.post("/sales/<id>/refund")
 @allow(*MANAGERS)
-def refund_sale(id: str):
+@takes(schemas.RefundIn)
+def refund_sale(id: str, body: schemas.RefundIn):
     """A refund sale linked to this one; stock back in."""
     booth = current_booth()
-    data = parse_refund(_body())
     original = counter.get_sale(db.session, booth=booth, sale_id=id)
-    refund, created = counter.refund_sale(db.session, booth=booth, actor=current_user,
-                                          original=original, **data)
-    db.session.commit()
-    queue.wake_print_worker(current_app)
+    refund, created = counter.refund_sale(
+        db.session, booth=booth, actor=current_user, original=original, refund_id=body.id,
+        lines=[(line.product_id, line.qty) for line in body.lines], reason=body.reason,
+        method=body.method)
+    queue.commit_and_print(db.session)
     return counter.sale_to_json(refund), 201 if created else 200
 
 
 @bp.post("/sales/<id>/void")
 @allow(*MANAGERS)
-def void_sale(id: str):
+@takes(schemas.VoidIn)
+def void_sale(id: str, body: schemas.VoidIn):
     """Cancel a sale of a shift that is still open."""
     booth = current_booth()
-    data = _body()
     sale = counter.get_sale(db.session, booth=booth, sale_id=id)
     sale = counter.void_sale(db.session, booth=booth, actor=current_user, sale=sale,
-                             reason=_str(data, "reason", "reason", required=True) or "")
+                             reason=body.reason)
     db.session.commit()
     return counter.sale_to_json(sale)
 
@@ -310,9 +219,8 @@ def vietqr():
         amount = int(raw_amount)
     ref = request.args.get("ref") or None
     try:
-        payload = build_vietqr(bin=config["OCOP_VIETQR_BIN"],
+        return vietqr_for_till(bin=config["OCOP_VIETQR_BIN"],
                                account=config["OCOP_VIETQR_ACCOUNT"], amount=amount,
-                               purpose=ref, name=config.get("OCOP_VIETQR_NAME"))
+                               ref=ref, name=config.get("OCOP_VIETQR_NAME"))
     except ValueError as err:
         raise DomainError(str(err), code="vietqr_invalid") from None
-    return {"payload": payload, "amount": amount, "ref": ref}

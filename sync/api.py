@@ -9,7 +9,6 @@ import json
 from flask import Blueprint, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from inventory.models import Transfer
@@ -18,7 +17,7 @@ from pos.auth import ALL_ROLES, MANAGERS, OFFICE, allow
 from pos.context import current_booth
 from pos.errors import DomainError, Malformed, Unauthorized
 from pos.extensions import db
-from pos.input import is_ascii_digits, json_body, parse
+from pos.input import DbIntegers, is_ascii_digits, no_body, takes
 from sync import feeds, ingest
 from sync.credentials import booth_for_token
 from sync.models import IngestedEvent, SyncEpoch
@@ -86,9 +85,9 @@ def _limit_body():
 
 @central_bp.post("/events")
 @booth_credential
-def push_events():
+@takes(ingest.PushIn, reader=exact_json_body)
+def push_events(body: ingest.PushIn):
     """Store a batch of the booth's events (idempotent); answer what central holds."""
-    body = parse(ingest.PushIn, exact_json_body())
     answer = ingest.ingest_batch(db.session, booth=g.sync_booth, body=body)
     db.session.commit()
     return answer
@@ -159,6 +158,7 @@ def booth_sync_status():
 
 @booth_bp.post("/sync/run")
 @allow(*MANAGERS)
+@no_body
 def booth_sync_now():
     """Wake the sync worker now (it runs in the served booth)."""
     worker = current_app.extensions.get("sync_worker")
@@ -179,7 +179,7 @@ def booth_transfers():
     return {"transfers": [feeds.transfer_to_json(t) for t in rows]}
 
 
-class ReceiveLine(BaseModel):
+class ReceiveLine(DbIntegers):
     product_id: int
     received: int
     # Perishables: the lot printed on the carton and its expiry (YYYY-MM-DD).
@@ -187,15 +187,15 @@ class ReceiveLine(BaseModel):
     expires_on: str | None = None
 
 
-class ReceiveIn(BaseModel):
+class ReceiveIn(DbIntegers):
     lines: list[ReceiveLine]
 
 
 @booth_bp.post("/transfers/<transfer_id>/receive")
 @allow(*MANAGERS)
-def booth_receive_transfer(transfer_id: str):
+@takes(ReceiveIn)
+def booth_receive_transfer(transfer_id: str, body: ReceiveIn):
     """Book what arrived of a transfer, every line counted (zero allowed)."""
-    body = parse(ReceiveIn, json_body())
     booth = current_booth()
     transfer = get_transfer(db.session, booth=booth, transfer_id=transfer_id[:64])
     from inventory.lots import parse_lot

@@ -22,15 +22,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from pos.enums import CashKind, PaymentMethod, SaleKind, SaleStatus, ShiftStatus
 from pos.extensions import db
 from pos.models import Booth, User, _in
 from pos.types import UTCDateTime, new_uuid, utcnow
 
-SHIFT_STATUSES = ("open", "closed")
-CASH_KINDS = ("in", "out")
-SALE_STATUSES = ("completed", "voided")
-SALE_KINDS = ("sale", "refund")
-PAYMENT_METHODS = ("cash", "transfer", "card")
+SHIFT_STATUSES = tuple(s.value for s in ShiftStatus)
+CASH_KINDS = tuple(k.value for k in CashKind)
+SALE_STATUSES = tuple(s.value for s in SaleStatus)
+SALE_KINDS = tuple(k.value for k in SaleKind)
+PAYMENT_METHODS = tuple(m.value for m in PaymentMethod)
 DENOMINATIONS = (500_000, 200_000, 100_000, 50_000, 20_000, 10_000, 5_000, 2_000, 1_000, 500)
 MAX_QTY = 999
 

@@ -6,6 +6,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from pos.cli_errors import CliError
+
 printer_group = AppGroup("printer", help="Máy in hóa đơn (OCOP_PRINTER).")
 
 MODE_NAMES = {"raster": "dạng ảnh", "text": "dạng chữ CP1258 và TCVN-3",
@@ -20,8 +22,6 @@ MODE_NAMES = {"raster": "dạng ảnh", "text": "dạng chữ CP1258 và TCVN-3"
               help="Số giây chờ máy in trả lời.")
 def printer_test_command(mode: str, timeout: float):
     """Print the Vietnamese self-test page, to choose OCOP_PRINTER_MODE and encoding."""
-    from pos.cli import CliError
-
     from .printers import PrinterError, PrintSettings
     from .services import print_selftest
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -131,6 +132,15 @@ def _note_mark(session: Session, booth: Booth) -> None:
     read from the database just before the commit, so a savepoint rolled back inside the
     transaction (a sale that lost a race) never moves it."""
     session.info["watermark_booth"] = booth.id
+    session.info.pop("watermark_known", None)
+
+
+def note_written_mark(session: Session, booth_id: int, mark: dict) -> None:
+    """The mark as a writer knows it: under the booth's lock, once its inserts
+    succeeded, it wrote the newest event and receipt, so the commit need not read them
+    back. Any later event of the transaction (``_note_mark``) falls back to reading."""
+    session.info["watermark_booth"] = booth_id
+    session.info["watermark_known"] = mark
 
 
 def _current_mark(session: Session, booth_id: int) -> dict | None:
@@ -150,16 +160,46 @@ def write_watermark(mark: dict, instance_path: str | os.PathLike) -> None:
     """Record outside the database how far the booth has written (epoch, seq, receipt),
     so a database restored from an older copy is recognised before it sells again. The
     mark never moves back: a database behind it is what a restore looks like."""
-    old = read_watermark(instance_path) or {}
-    if old.get("booth") == mark["booth"]:
-        if (old.get("epoch_no", 0), old.get("seq", 0)) > (mark["epoch_no"], mark["seq"]):
-            mark = mark | {"epoch": old["epoch"], "epoch_no": old["epoch_no"],
-                           "seq": old["seq"]}
-        mark["sale_seq"] = max(old.get("sale_seq", 0), mark.get("sale_seq", 0))
-    path = Path(instance_path) / WATERMARK_FILE
+    with _mark_lock:  # tills commit in parallel threads: the newer mark must win
+        old = read_watermark(instance_path) or {}
+        if old.get("booth") == mark["booth"]:
+            if (old.get("epoch_no", 0), old.get("seq", 0)) > (mark["epoch_no"], mark["seq"]):
+                mark = mark | {"epoch": old["epoch"], "epoch_no": old["epoch_no"],
+                               "seq": old["seq"]}
+            mark["sale_seq"] = max(old.get("sale_seq", 0), mark.get("sale_seq", 0))
+        _store_mark(Path(instance_path) / WATERMARK_FILE, json.dumps(mark).encode())
+
+
+# The mark is rewritten after every commit. Creating or truncating a file costs
+# milliseconds on some file systems, so the file is created once (write and rename) and
+# then overwritten in place: one small write of a fixed-size record at its start, never
+# shorter than before (JSON allows the padding). Like the rename before it, the write is
+# not synced: the mark trails a power cut by at most the last commits.
+_MARK_SIZE = 512
+_mark_lock = threading.Lock()
+_mark_file: list = [None, None]  # [path, open descriptor]
+
+
+def _store_mark(path: Path, data: bytes) -> None:
+    record = data.ljust(_MARK_SIZE)
+    fd = _mark_file[1] if _mark_file[0] == path else None
+    try:
+        if fd is not None and len(record) == _MARK_SIZE \
+                and os.fstat(fd).st_ino == os.stat(path).st_ino:
+            os.pwrite(fd, record, 0)
+            return
+    except OSError:
+        pass  # the file was removed: create it again
+    if fd is not None:
+        os.close(fd)
+        _mark_file[:] = [None, None]
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(mark))
+    tmp.write_bytes(record)
     os.replace(tmp, path)
+    if len(record) == _MARK_SIZE:
+        if _mark_file[1] is not None:
+            os.close(_mark_file[1])
+        _mark_file[:] = [path, os.open(path, os.O_WRONLY)]
 
 
 @sa_event.listens_for(Session, "before_commit")
@@ -169,9 +209,10 @@ def _read_watermark_before_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return
     booth_id = session.info.pop("watermark_booth", None)
+    known = session.info.pop("watermark_known", None)
     if booth_id is not None and session.in_transaction():
         session.flush()
-        mark = _current_mark(session, booth_id)
+        mark = known or _current_mark(session, booth_id)
         if mark is not None:
             session.info["watermark"] = mark
 
@@ -193,6 +234,7 @@ def _write_watermark_after_commit(session: Session) -> None:
 def _forget_watermark(session: Session) -> None:
     session.info.pop("watermark", None)
     session.info.pop("watermark_booth", None)
+    session.info.pop("watermark_known", None)
 
 
 def detect_restore(session: Session, *, booth: Booth, instance_path: str | os.PathLike

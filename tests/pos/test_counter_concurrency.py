@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 from waitress import create_server
+from waitress.wasyncore import close_all
 
 from inventory.models import StockMove
 from pos.counter_models import Sale
@@ -30,7 +31,9 @@ def served(tmp_path, database_url):
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield till, server.effective_port
-    server.close()
+    # Closed from the server's own loop thread: closing its sockets from the test's
+    # thread races with its select() (EBADF in the server thread).
+    server.trigger.pull_trigger(lambda: close_all(server._map))
     thread.join(timeout=5)
     with app.app_context():
         db.engine.dispose()

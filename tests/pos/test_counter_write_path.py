@@ -1,0 +1,84 @@
+"""A sale holds the booth's write lock only for its inserts: everything that can be
+answered without writing is answered even while another till (or a backup, or a
+stocktake) is writing, instead of waiting for the lock and answering 503."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+
+import pytest
+
+from pos.extensions import db
+from tests.conftest import build_app
+from tests.pos.test_counter_support import make_till
+
+
+@pytest.fixture
+def quick_till(tmp_path):
+    """A till whose writers give up on SQLite's lock after 50 ms instead of 5 s."""
+    app = build_app(tmp_path, OCOP_SQLITE_BUSY_TIMEOUT_MS=50)
+    till = make_till(app)
+    yield till
+    with app.app_context():
+        db.engine.dispose()
+
+
+class _WriterBusy:
+    """Another connection holding SQLite's write lock, as a long writer would."""
+
+    def __init__(self, till):
+        path = till.app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+        self.connection = sqlite3.connect(path, isolation_level=None, timeout=0)
+
+    def __enter__(self):
+        self.connection.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, *exc):
+        self.connection.rollback()
+        self.connection.close()
+
+
+def _sale(product, sale_id=None, **line):
+    return {"id": sale_id or str(uuid.uuid4()),
+            "lines": [{"product_id": product["id"], "qty": 1} | line],
+            "payments": [{"method": "cash", "amount": product["price"]}]}
+
+
+def test_a_mistake_in_a_sale_is_named_while_the_booth_is_writing(quick_till):
+    till = quick_till
+    till.open_shift()
+    before = till.snapshot()
+    with _WriterBusy(till):
+        unknown = till.post("/sales", _sale({"id": 999_999, "price": 1000}))
+        short = till.post("/sales", _sale(till.products[0]) | {
+            "payments": [{"method": "cash", "amount": 1}]})
+    assert unknown.status_code == 422, unknown.get_json()
+    assert unknown.get_json()["error"]["field"] == "lines[0].product_id"
+    assert short.status_code == 422 and short.get_json()["error"]["code"] == "short_payment"
+    assert till.snapshot() == before
+
+
+def test_a_retried_sale_gets_its_receipt_while_the_booth_is_writing(quick_till):
+    till = quick_till
+    till.open_shift()
+    body = _sale(till.products[0])
+    first = till.post("/sales", body)
+    assert first.status_code == 201
+    with _WriterBusy(till):
+        again = till.post("/sales", body)
+    assert again.status_code == 200, again.get_json()
+    assert again.get_json() == first.get_json()
+
+
+def test_a_new_sale_still_waits_for_the_writer_and_says_to_retry(quick_till):
+    till = quick_till
+    till.open_shift()
+    before = till.snapshot()
+    body = _sale(till.products[0])
+    with _WriterBusy(till):
+        busy = till.post("/sales", body)
+    assert busy.status_code == 503 and int(busy.headers["Retry-After"]) > 0
+    assert till.snapshot() == before
+    assert till.post("/sales", body).status_code == 201  # the same id, once free

@@ -10,8 +10,10 @@ from flask_login import current_user
 from pos import counter
 from pos.auth import BOOTH_STAFF, allow
 from pos.context import current_booth
-from pos.errors import DomainError, Malformed
+from pos.errors import N_, DomainError
 from pos.extensions import db
+from pos.input import no_body, takes
+from pos.schemas import ReprintIn
 from receipts import queue
 from receipts.document import ZReportDocument
 from receipts.printers import PrintSettings
@@ -31,7 +33,10 @@ def _format() -> str:
 
 
 def _settings() -> PrintSettings:
-    return PrintSettings.from_config(current_app.config)
+    """The printer settings in force: the environment's, else the manager's."""
+    from pos.booth_settings import print_settings
+
+    return print_settings(db.session, current_booth(), current_app.config)
 
 
 def render_document(doc, fmt: str) -> Response:
@@ -62,31 +67,54 @@ def render_document(doc, fmt: str) -> Response:
     return Response(data, mimetype="application/pdf")
 
 
+MIMETYPES = {"text": "text/plain; charset=utf-8", "escpos": "application/octet-stream",
+             "pdf": "application/pdf", "a5": "application/pdf"}
+
+
+def kept_receipt(data: bytes, etag: str, mimetype: str) -> Response:
+    """A kept receipt with its ETag: a client that has it gets 304 and no body. No-cache,
+    so a receipt voided since is fetched again rather than shown from the browser."""
+    response = Response(data, mimetype=mimetype)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response.make_conditional(request)
+
+
 @bp.get("/sales/<id>/receipt")
 @allow(*BOOTH_STAFF)
 def sale_receipt(id: str):
-    """The receipt document: ``format=text|escpos|pdf|a5`` (``columns=`` for text)."""
+    """The receipt document: ``format=text|escpos|pdf|a5`` (``columns=`` for text),
+    rendered once per sale and format and kept (ETag, 304 on ``If-None-Match``)."""
+    from receipts import rendered
+
     fmt = _format()
-    sale = counter.get_sale(db.session, booth=current_booth(), sale_id=id)
-    return render_document(queue.receipt_document(sale), fmt)
+    settings = _settings()
+    columns = None
+    if fmt == "text":
+        columns = request.args.get("columns", type=int) or (48 if settings.paper_mm == 80
+                                                            else 32)
+        if columns not in COLUMNS:
+            raise DomainError(_("Số cột phải là 32, 42, 48 hoặc 64."), field="columns")
+    booth = current_booth()
+    sale_id, status = rendered.sale_stamp(db.session, booth_id=booth.id, sale_id=id)
+    data, etag = rendered.receipt_bytes(
+        current_app, sale_id=sale_id, status=status, fmt=fmt, settings=settings,
+        columns=columns, document=lambda: queue.receipt_document(
+            counter.get_sale(db.session, booth=booth, sale_id=sale_id)))
+    return kept_receipt(data, etag, MIMETYPES[fmt])
 
 
 @bp.post("/sales/<id>/print")
 @allow(*BOOTH_STAFF)
-def print_sale(id: str):
+@takes(ReprintIn, optional=True, messages={"reason": N_("Lý do in lại không hợp lệ.")})
+def print_sale(id: str, body: ReprintIn):
     """Queue a (re)print of the receipt; a reprint is audited."""
-    data = request.get_json(force=True, silent=True) if request.get_data() else {}
-    if not isinstance(data, dict):  # a body that is there must be a JSON object
-        raise Malformed(_("Nội dung yêu cầu phải là một đối tượng JSON hợp lệ."))
-    reason = data.get("reason", "")
-    if not isinstance(reason, str) or len(reason) > 300:
-        raise DomainError(_("Lý do in lại không hợp lệ."), field="reason")
+    reason = body.reason
     sale = counter.get_sale(db.session, booth=current_booth(), sale_id=id)
     # Every sale queued its receipt when it was made, so this is always another copy.
     job = queue.enqueue_receipt(db.session, sale=sale, by=current_user, reprint=True,
                                 reason=reason)
-    db.session.commit()
-    queue.wake_print_worker(current_app)
+    queue.commit_and_print(db.session)
     return queue.job_to_json(job), 202
 
 
@@ -104,12 +132,12 @@ def shift_zreport(id: str):
 
 @bp.post("/shifts/<id>/print")
 @allow(*BOOTH_STAFF)
+@no_body
 def print_zreport(id: str):
     """Queue the shift's report for the printer."""
     shift = counter.get_shift(db.session, booth=current_booth(), shift_id=id)
     job = queue.enqueue_zreport(db.session, shift=shift, by=current_user)
-    db.session.commit()
-    queue.wake_print_worker(current_app)
+    queue.commit_and_print(db.session)
     return queue.job_to_json(job), 202
 
 
@@ -122,9 +150,9 @@ def printer_status():
 
 @bp.post("/print-jobs/<id>/retry")
 @allow(*BOOTH_STAFF)
+@no_body
 def retry_print_job(id: str):
     """Try a failed job again now."""
     job = queue.retry_job(db.session, job_id=id, booth=current_booth())
-    db.session.commit()
-    queue.wake_print_worker(current_app)
+    queue.commit_and_print(db.session)
     return queue.job_to_json(job)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, joinedload, object_session
 
+from pos.counter import expected_cash_visible, shift_report
 from pos.counter_models import Sale, Shift
 from pos.errors import NotFound
 from pos.models import Booth, User
@@ -51,7 +52,8 @@ def receipt_document(sale: Sale) -> ReceiptDocument:
 
     session = object_session(sale)
     ids = {line.product_id for line in sale.lines}
-    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids)))}
+    products = {p.id: p for p in session.scalars(
+        select(Product).where(Product.id.in_(ids)).options(joinedload(Product.producer)))}
     lines = []
     for line in sale.lines:
         product = products[line.product_id]
@@ -75,8 +77,6 @@ def receipt_document(sale: Sale) -> ReceiptDocument:
 def zreport_document(shift: Shift, report: dict, *, viewer: User | None) -> ZReportDocument:
     """The printable Z-report of a closed shift, or X-report of an open one (no count
     yet); the expected cash only for those who may see it (``expected_cash_visible``)."""
-    from pos.counter import expected_cash_visible
-
     common = dict(
         shop_name=SHOP_NAME, booth_code=shift.booth.code, booth_name=shift.booth.name,
         cashier=shift.cashier.display_name, opened_at=shift.opened_at,
@@ -150,9 +150,14 @@ def _give_up_abandoned(session: Session, *, booth_id: int, now: datetime) -> Non
 def render_print_job(session: Session, job: PrintJob, settings: PrintSettings) -> bytes:
     """The bytes of a job for this printer, rendered from the committed records."""
     if job.kind == "receipt":
-        return render_job(settings, receipt_document(session.get(Sale, job.sale_id)))
-    from pos.counter import shift_report
+        sale = session.get(Sale, job.sale_id)
+        if has_app_context():  # the same kept bytes as the receipt's download
+            from receipts.rendered import cached_bytes, job_format, render_key, variant_of
 
+            key = render_key(sale.status, variant_of(job_format(settings), settings))
+            return cached_bytes(current_app, name=sale.id, key=key,
+                                render=lambda: render_job(settings, receipt_document(sale)))
+        return render_job(settings, receipt_document(sale))
     shift = session.get(Shift, job.shift_id)
     return render_job(settings, zreport_document(shift, shift_report(session, shift=shift),
                                                  viewer=job.requested_by))
@@ -165,9 +170,10 @@ def run_print_queue(session: Session, *, booth: Booth, settings: PrintSettings,
     Each job: claim it (commit), render it and end the read (rollback), send it with no
     transaction open, then record the outcome (commit).
     """
-    if settings.target.kind == "none":
-        return []
     now = now or utcnow()
+    if settings.target.kind == "none":
+        settle_without_printer(session, booth_id=booth.id, now=now)
+        return []
     tried = []
     _give_up_abandoned(session, booth_id=booth.id, now=now)
     for job_id in [job.id for job in due_jobs(session, booth_id=booth.id, now=now)]:
@@ -201,6 +207,31 @@ def run_print_queue(session: Session, *, booth: Booth, settings: PrintSettings,
     return tried
 
 
+NO_PRINTER_NOTE = "Không có máy in (OCOP_PRINTER=none): lệnh in được bỏ qua."
+
+
+def settle_without_printer(session: Session, *, booth_id: int, now: datetime) -> int:
+    """With no printer configured, close the booth's open jobs (one UPDATE, noted as
+    skipped) so they do not pile up by the thousand while the booth sells without one.
+    The worker calls it only when ``has_due_work`` found some, so an idle booth takes no
+    write lock for it."""
+    result = session.execute(
+        update(PrintJob).where(PrintJob.booth_id == booth_id,
+                               PrintJob.state.in_(OPEN_STATES))
+        .values(state="done", last_error=NO_PRINTER_NOTE, finished_at=now)
+        .execution_options(synchronize_session=False))
+    session.commit()
+    return result.rowcount or 0
+
+
+def has_due_work(session: Session, *, booth_id: int, now: datetime, no_printer: bool) -> bool:
+    """One indexed read: is there any job to print (or, with no printer, to close)?"""
+    where = [PrintJob.booth_id == booth_id, PrintJob.state.in_(OPEN_STATES)]
+    if not no_printer:
+        where.append(PrintJob.next_attempt_at <= now)
+    return session.scalar(select(PrintJob.id).where(*where).limit(1)) is not None
+
+
 def retry_job(session: Session, *, job_id: str, booth: Booth) -> PrintJob:
     """Put a failed job back at the front of the queue with a fresh set of attempts."""
     job = session.get(PrintJob, job_id)
@@ -212,28 +243,46 @@ def retry_job(session: Session, *, job_id: str, booth: Booth) -> PrintJob:
     return job
 
 
+OPEN_STATES = ("pending", "printing", "failed")
+MAX_FAILED_SHOWN = 50
+
+
 def printer_status(session: Session, *, booth: Booth, settings: PrintSettings) -> dict:
-    """What the cashier screen shows: the printer, jobs waiting, and the failures."""
-    open_jobs = session.scalars(
-        select(PrintJob).where(PrintJob.booth_id == booth.id,
-                               PrintJob.state.in_(("pending", "printing", "failed")))
-        .order_by(PrintJob.created_at)).all()
-    failed = [job for job in open_jobs if job.state == "failed"]
+    """What the cashier screen shows: the printer, jobs waiting, and the failures.
+
+    Counted by SQL through the queue's index, and at most ``MAX_FAILED_SHOWN`` failures
+    listed (oldest first, with ``failed_count`` for all), so the answer costs the same
+    with ten jobs waiting or forty thousand."""
+    counts = dict(session.execute(
+        select(PrintJob.state, func.count()).where(PrintJob.booth_id == booth.id,
+                                                  PrintJob.state.in_(OPEN_STATES))
+        .group_by(PrintJob.state)).all())
+    failed = session.execute(
+        select(PrintJob, Sale.number).outerjoin(Sale, Sale.id == PrintJob.sale_id)
+        .where(PrintJob.booth_id == booth.id, PrintJob.state == "failed")
+        .order_by(PrintJob.created_at).limit(MAX_FAILED_SHOWN)).all()
+    pending = counts.get("pending", 0) + counts.get("printing", 0)
     return {
         "printer": settings.target.describe(), "kind": settings.target.kind,
         "mode": settings.mode, "paper_mm": settings.paper_mm,
         "state": ("none" if settings.target.kind == "none"
-                  else "error" if failed else "busy" if open_jobs else "ok"),
-        "pending": sum(1 for job in open_jobs if job.state != "failed"),
-        "failed": [job_to_json(job) for job in failed],
+                  else "error" if failed else "busy" if pending else "ok"),
+        "pending": pending,
+        "failed": [job_to_json(job, number=number) for job, number in failed],
+        "failed_count": counts.get("failed", 0),
     }
 
 
-def job_to_json(job: PrintJob) -> dict:
-    number = None
-    if job.sale_id:
-        sale = object_session(job).get(Sale, job.sale_id)
-        number = sale.number if sale else None
+_UNSET = object()
+
+
+def job_to_json(job: PrintJob, *, number: str | None | object = _UNSET) -> dict:
+    """A job as the API shows it; ``number`` is the sale's, when the caller has it."""
+    if number is _UNSET:
+        number = None
+        if job.sale_id:
+            sale = object_session(job).get(Sale, job.sale_id)
+            number = sale.number if sale else None
     return {"id": job.id, "kind": job.kind, "sale_id": job.sale_id, "number": number,
             "shift_id": job.shift_id, "state": job.state, "attempts": job.attempts,
             "last_error": job.last_error, "reprint": job.reprint,
@@ -249,20 +298,59 @@ class PrintWorker(BackgroundWorker):
     def __init__(self, app: Flask, *, interval: float = 2.0):
         super().__init__(app, interval=interval)
         self.settings = PrintSettings.from_config(app.config)
+        self._glyphs_drawn = False
 
     def stop(self, timeout: float = 10) -> None:
         super().stop(timeout)
 
+    def current_settings(self, session, booth: Booth) -> PrintSettings:
+        """The printer settings as the manager last saved them (``pos.booth_settings``),
+        read on every round so a change on the printer page applies to the next job."""
+        from pos.booth_settings import print_settings
+
+        try:
+            return print_settings(session, booth, self.app.config)
+        except PrinterError:
+            return self.settings
+
     def run_once(self) -> float:
+        from pos import sqlite_begin
         from pos.context import booth_by_code
         from pos.extensions import db
 
+        if not self._glyphs_drawn:  # once, in this thread, before the first sale
+            from receipts.raster import warm_glyphs
+
+            warm_glyphs(self.settings.paper_mm)
+            self._glyphs_drawn = True
+
         with self.app.app_context():
-            booth = booth_by_code(self.app.config["OCOP_BOOTH"])
-            run_print_queue(db.session, booth=booth, settings=self.settings)
+            # Look first in a plain read transaction: an idle queue must not take
+            # SQLite's write lock every few seconds from the tills.
+            token = sqlite_begin.set("BEGIN")
+            try:
+                booth = booth_by_code(self.app.config["OCOP_BOOTH"])
+                booth_id = booth.id
+                settings = self.current_settings(db.session, booth)
+                busy = has_due_work(db.session, booth_id=booth_id, now=utcnow(),
+                                    no_printer=settings.target.kind == "none")
+                db.session.rollback()
+            finally:
+                sqlite_begin.reset(token)
+            if busy:
+                run_print_queue(db.session, booth=db.session.get(Booth, booth_id),
+                                settings=settings)
             db.session.remove()
         return self.interval
 
 
 def wake_print_worker(app: Flask) -> None:
     wake_worker(app, PrintWorker.name)
+
+
+def commit_and_print(session: Session, app: Flask | None = None) -> None:
+    """Commit, then wake the print worker: a job is printable only once committed, and
+    the worker need not wait for its next round to print it. (The sync worker wakes
+    on every commit that moves the outbox, in ``sync.outbox``.)"""
+    session.commit()
+    wake_print_worker(app or current_app)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import qrcode
 import qrcode.constants
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from .document import ReceiptDocument, ZReportDocument
 from .fonts import glyph_runs, pil_font
@@ -63,44 +65,93 @@ def star_points(cx: float, cy: float, radius: float,
     return points
 
 
+class _Glyph(NamedTuple):
+    """One character drawn once: its 1-bit mask, where it sits and how far it advances."""
+
+    mask: Image.Image | None
+    dx: int
+    dy: int
+    advance: float
+
+
+_glyph_lock = threading.Lock()
+
+
+@lru_cache(maxsize=8192)
+def _glyph(size: int, bold: bool, char: str) -> _Glyph:
+    """Render one character once per size and weight, thresholded to 1 bit.
+
+    Drawing a receipt is then a paste per character instead of a FreeType layout and
+    an anti-aliased render per run (the slow part of a raster receipt); the 1-bit mask
+    matches what the old render-then-threshold-at-128 printed.
+    """
+    with _glyph_lock:  # a FreeType face is not safe to use from two threads at once
+        font = pil_font(size, bold)
+        advance = font.getlength(char)
+        left, top, right, bottom = font.getbbox(char, anchor="la")
+        if right <= left or bottom <= top:
+            return _Glyph(None, 0, 0, advance)
+        canvas = Image.new("L", (right - left, bottom - top), 0)
+        ImageDraw.Draw(canvas).text((-left, -top), char, font=font, fill=255, anchor="la")
+    return _Glyph(canvas.point(_THRESHOLD, "1"), left, top, advance)
+
+
+def warm_glyphs(paper_mm: int = 80) -> None:
+    """Draw every letter a receipt usually needs in advance (about a tenth of a second),
+    so the first receipt after a start prints as fast as the others."""
+    from .encoding import VIETNAMESE_LETTERS
+
+    style = paper_style(paper_mm)
+    chars = set(VIETNAMESE_LETTERS) | {chr(code) for code in range(32, 127)} | set("₫·–×")
+    for size in (style.text_px, style.large_px):
+        for bold in (False, True):
+            for char in chars:
+                _glyph(size, bold, char)
+
+
 class _Painter:
     """Measures and draws text runs (with polygon stars) in one style."""
 
     def __init__(self, style: RasterStyle) -> None:
         self.style = style
 
-    def font(self, bold: bool, large: bool) -> ImageFont.FreeTypeFont:
-        return pil_font(self.style.large_px if large else self.style.text_px, bold or large)
+    def size(self, large: bool) -> int:
+        return self.style.large_px if large else self.style.text_px
 
-    def advance(self, kind: str, run: str, font: ImageFont.FreeTypeFont) -> float:
+    def advance(self, kind: str, run: str, size: int, bold: bool) -> float:
         if kind == "star":
-            return font.size * 0.9
+            return size * 0.9
         if kind == "missing":
-            return font.size * 0.7
-        return font.getlength(run)
+            return size * 0.7
+        return sum(_glyph(size, bold, char).advance for char in run)
 
     def measure(self, text: str, bold: bool, large: bool) -> float:
-        font = self.font(bold, large)
-        return sum(self.advance(kind, run, font) for kind, run in glyph_runs(text))
+        size, bold = self.size(large), bold or large
+        return sum(self.advance(kind, run, size, bold) for kind, run in glyph_runs(text))
 
     def line_height(self, bold: bool, large: bool) -> int:
-        ascent, descent = self.font(bold, large).getmetrics()
+        ascent, descent = pil_font(self.size(large), bold or large).getmetrics()
         return ascent + descent + 2
 
-    def draw(self, draw: ImageDraw.ImageDraw, x: float, y: int, text: str,
-             bold: bool, large: bool) -> None:
-        font = self.font(bold, large)
-        baseline = y + font.getmetrics()[0]
+    def draw(self, image: Image.Image, draw: ImageDraw.ImageDraw, x: float, y: int,
+             text: str, bold: bool, large: bool) -> None:
+        size, bold = self.size(large), bold or large
+        baseline = y + pil_font(size, bold).getmetrics()[0]
         for kind, run in glyph_runs(text):
-            advance = self.advance(kind, run, font)
+            advance = self.advance(kind, run, size, bold)
             if kind == "star":
-                centre_y = baseline - font.size * 0.36
-                draw.polygon(star_points(x + advance / 2, centre_y, font.size * 0.4), fill=0)
+                centre_y = baseline - size * 0.36
+                draw.polygon(star_points(x + advance / 2, centre_y, size * 0.4), fill=0)
             elif kind == "missing":
-                box = (x + advance * 0.15, baseline - font.size * 0.7, x + advance * 0.85, baseline)
-                draw.rectangle(box, outline=0, width=max(1, font.size // 12))
+                box = (x + advance * 0.15, baseline - size * 0.7, x + advance * 0.85, baseline)
+                draw.rectangle(box, outline=0, width=max(1, size // 12))
             else:
-                draw.text((x, y), run, font=font, fill=0, anchor="la")
+                pen = x
+                for char in run:
+                    glyph = _glyph(size, bold, char)
+                    if glyph.mask is not None:
+                        image.paste(0, (int(pen) + glyph.dx, y + glyph.dy), glyph.mask)
+                    pen += glyph.advance
             x += advance
 
 
@@ -127,15 +178,15 @@ def _qr_height(payload: str, style: RasterStyle) -> int:
     return (len(modules) + 4) * box
 
 
-def _draw_qr(draw: ImageDraw.ImageDraw, payload: str, top: int, style: RasterStyle) -> None:
+def _draw_qr(image: Image.Image, payload: str, top: int, style: RasterStyle) -> None:
+    """Paste the code as one scaled image (a rectangle per module cost milliseconds)."""
     modules, box = _qr_box(payload, style)
-    left = (style.width - len(modules) * box) // 2
-    top += box * 2
-    for row, cells in enumerate(modules):
-        for col, dark in enumerate(cells):
-            if dark:
-                x, y = left + col * box, top + row * box
-                draw.rectangle((x, y, x + box - 1, y + box - 1), fill=0)
+    size = len(modules)
+    code = Image.new("1", (size, size), 1)
+    code.putdata([0 if dark else 1 for row in modules for dark in row])
+    left = (style.width - size * box) // 2
+    image.paste(code.resize((size * box, size * box), Image.Resampling.NEAREST),
+                (left, top + box * 2))
 
 
 def _line_height(painter: _Painter, line: Line) -> int:
@@ -153,7 +204,7 @@ def render_rows(rows: list[Row], paper_mm: int = 80) -> Image.Image:
     usable = style.width - 2 * style.margin
     lines = fit_rows(rows, usable, painter.measure, gap=style.text_px)
     height = style.margin * 2 + sum(_line_height(painter, line) for line in lines)
-    image = Image.new("L", (style.width, height), 255)
+    image = Image.new("1", (style.width, height), 1)
     draw = ImageDraw.Draw(image)
     y = style.margin
     for line in lines:
@@ -164,7 +215,7 @@ def render_rows(rows: list[Row], paper_mm: int = 80) -> Image.Image:
                 draw.rectangle((x, middle - 1, min(x + 5, style.width - style.margin), middle),
                                fill=0)
         elif line.kind == "qr":
-            _draw_qr(draw, line.payload, y, style)
+            _draw_qr(image, line.payload, y, style)
         elif line.kind == "text":
             left_width = painter.measure(line.left, line.bold, line.large)
             if line.align == "center":
@@ -173,13 +224,13 @@ def render_rows(rows: list[Row], paper_mm: int = 80) -> Image.Image:
                 x = style.width - style.margin - left_width
             else:
                 x = style.margin
-            painter.draw(draw, x, y, line.left, line.bold, line.large)
+            painter.draw(image, draw, x, y, line.left, line.bold, line.large)
             if line.right:
                 right_width = painter.measure(line.right, line.bold, line.large)
-                painter.draw(draw, style.width - style.margin - right_width, y, line.right,
-                             line.bold, line.large)
+                painter.draw(image, draw, style.width - style.margin - right_width, y,
+                             line.right, line.bold, line.large)
         y += line_height
-    return image.point(_THRESHOLD, "1")
+    return image
 
 
 def render_image(doc: ReceiptDocument | ZReportDocument, paper_mm: int = 80) -> Image.Image:
@@ -197,6 +248,6 @@ def render_png(doc: ReceiptDocument | ZReportDocument, paper_mm: int = 80) -> by
 def qr_image(payload: str, paper_mm: int = 80) -> Image.Image:
     """A QR code centred on a paper-wide 1-bit strip, for text-mode receipts."""
     style = paper_style(paper_mm)
-    image = Image.new("L", (style.width, _qr_height(payload, style)), 255)
-    _draw_qr(ImageDraw.Draw(image), payload, 0, style)
-    return image.point(_THRESHOLD, "1")
+    image = Image.new("1", (style.width, _qr_height(payload, style)), 1)
+    _draw_qr(image, payload, 0, style)
+    return image

@@ -39,7 +39,7 @@ from pos.services import create_token  # noqa: E402
 from pos.textfold import fold  # noqa: E402
 from tests.postgres import temporary_database  # noqa: E402
 
-CASHIER_LIMIT = 8  # SEARCH_LIMIT of pos/static/pos/cashier.js
+CASHIER_LIMIT = 8  # SEARCH_LIMIT of pos/static/pos/till/search.js
 VARIANTS = [
     "loại đặc biệt", "hộp quà Tết", "chai 500ml", "chai 1 lít", "túi 200g", "túi 500g",
     "hũ thủy tinh 300g", "gói 100g", "bao 5kg", "hộp giấy 250g", "thùng 12 chai",

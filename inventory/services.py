@@ -85,11 +85,15 @@ def get_product(session: Session, product_id: int) -> Product:
     return product
 
 
-def search_products(session: Session, *, query: str, limit: int = 20) -> list[Product]:
+def search_products(session: Session, *, query: str, limit: int = 20,
+                    booth: Booth | None = None) -> list[Product]:
     """Accent- and case-insensitive search over name, OCOP code, producer and barcode.
 
     Every word of the query must appear in the folded name or the producer's name;
-    an exact code or barcode match comes first.
+    an exact code or barcode match comes first, then products whose own name holds
+    every word (a cashier types what is on the label, not who made it), and, with
+    ``booth``, what is on that booth's shelf before what is not. A producer name in
+    parentheses is a placeholder ("(chưa công bố tên)"), not text to search.
     """
     if len(query) > MAX_QUERY_LENGTH:
         raise DomainError(_("Từ khóa tìm kiếm quá dài (tối đa %(n)d ký tự).",
@@ -105,12 +109,19 @@ def search_products(session: Session, *, query: str, limit: int = 20) -> list[Pr
         Product.id.in_(select(Barcode.product_id).where(Barcode.code == query.strip()))))))
     words = folded.split()
     matches = base.join(Producer)
+    producer_text = case((Producer.name_folded.like("(%"), ""), else_=Producer.name_folded)
     for word in words:
         pattern = f"%{word}%"
         matches = matches.where(or_(Product.name_folded.like(pattern),
-                                    Producer.name_folded.like(pattern)))
-    found = exact + [p for p in session.scalars(matches.order_by(Product.name).limit(limit))
-                     if p not in exact]
+                                    producer_text.like(pattern)))
+    by_name = and_(*(Product.name_folded.like(f"%{word}%") for word in words))
+    order = [case((by_name, 0), else_=1)]
+    if booth is not None:
+        matches = matches.outerjoin(StockLevel, (StockLevel.product_id == Product.id)
+                                    & (StockLevel.booth_id == booth.id))
+        order.append(case((func.coalesce(StockLevel.on_hand, 0) > 0, 0), else_=1))
+    found = exact + [p for p in session.scalars(
+        matches.order_by(*order, Product.name).limit(limit)) if p not in exact]
     return found[:limit]
 
 

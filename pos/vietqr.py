@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import binascii
 import re
+from xml.etree import ElementTree
+
+import qrcode
+import qrcode.image.svg
 
 from pos.textfold import strip_accents
 
@@ -26,6 +30,17 @@ MAX_AMOUNT_DIGITS = 13
 _BIN = re.compile(r"[0-9]{6}")
 _ACCOUNT = re.compile(r"[0-9A-Za-z]{1,19}")
 _TLV_HEAD = re.compile(r"[0-9]{4}")
+QR_BORDER = 4  # the quiet zone the QR standard asks for, in modules
+
+# NAPAS bank identification numbers of the banks a booth is likely to use, so the
+# cashier can read the account out to a customer whose app shows no QR camera.
+BANK_NAMES = {
+    "970405": "Agribank", "970407": "Techcombank", "970415": "VietinBank",
+    "970416": "ACB", "970418": "BIDV", "970422": "MB", "970423": "TPBank",
+    "970426": "MSB", "970431": "Eximbank", "970432": "VPBank", "970436": "Vietcombank",
+    "970437": "HDBank", "970440": "SeABank", "970441": "VIB", "970443": "SHB",
+    "970448": "OCB", "970403": "Sacombank", "970449": "LPBank",
+}
 
 
 def _field(tag: str, value: str) -> str:
@@ -114,3 +129,37 @@ def parse_tlv(payload: str) -> dict[str, str]:
         fields[tag] = value
         pos += 4 + length
     return fields
+
+
+def bank_name(bin: str) -> str:
+    """The bank's short name for a BIN, or the BIN itself when we do not know it."""
+    return BANK_NAMES.get(bin, f"BIN {bin}")
+
+
+def qr_svg(payload: str) -> str:
+    """The payload as a QR code (level M), an SVG drawn by the ``qrcode`` package.
+
+    Drawn on the server so the till needs no encoder of its own; one ``<path>`` with
+    a ``viewBox`` in modules (quiet zone included), and no fixed size: the page's CSS
+    sizes it.
+    """
+    code = qrcode.QRCode(error_correction=qrcode.ERROR_CORRECT_M, border=QR_BORDER,
+                         image_factory=qrcode.image.svg.SvgPathImage)
+    code.add_data(payload.encode("ascii"), optimize=0)
+    code.make(fit=True)
+    root = ElementTree.fromstring(code.make_image().to_string())
+    for attribute in ("width", "height"):
+        root.attrib.pop(attribute, None)
+    root.set("role", "img")
+    ElementTree.register_namespace("", "http://www.w3.org/2000/svg")
+    return ElementTree.tostring(root, encoding="unicode")
+
+
+def vietqr_for_till(*, bin: str, account: str, name: str | None, amount: int | None,
+                    ref: str | None) -> dict:
+    """What the till shows before a transfer: the payload, its QR code as SVG, and the
+    account in words (bank, number, holder) for a customer who types it in."""
+    payload = build_vietqr(bin=bin, account=account, amount=amount, purpose=ref, name=name)
+    return {"payload": payload, "svg": qr_svg(payload), "amount": amount, "ref": ref,
+            "bin": bin, "bank_name": bank_name(bin), "account": account,
+            "account_name": ascii_text(name, MAX_NAME) or None}

@@ -1,10 +1,17 @@
-"""VietQR payloads: a bank app rejects the whole QR if one length or the CRC is off."""
+"""VietQR payloads: a bank app rejects the whole QR if one length or the CRC is off; and the
+QR code the till shows, drawn on the server, must read back as exactly that payload."""
+
+import re
+from xml.etree import ElementTree
 
 import pytest
+import zxingcpp
 from hypothesis import given
 from hypothesis import strategies as st
+from PIL import Image, ImageDraw
 
-from pos.vietqr import build_vietqr, parse_tlv
+from pos.vietqr import QR_BORDER, bank_name, build_vietqr, parse_tlv, qr_svg
+from tests.pos.test_counter_support import till  # noqa: F401
 
 # docs/receipts-research.md §5, cross-checked there against two independent libraries.
 EXAMPLE = ("00020101021238570010A00000072701270006970436011300110012345670208QRIBFTTA"
@@ -139,3 +146,76 @@ def test_any_valid_input_gives_a_well_formed_payload(bin, account, amount, purpo
     fields = assert_valid_emvco(payload)
     assert parse_tlv(parse_tlv(fields["38"])["01"]) == {"00": bin, "01": account}
     assert fields.get("54") == (None if amount is None else str(amount))
+
+
+# --- the QR code the till shows, drawn on the server ----------------------------------
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+SQUARE = re.compile(r"M(\d+),(\d+)H(\d+)V(\d+)H(\d+)z")
+
+
+def svg_modules(svg: str) -> tuple[int, set[tuple[int, int]]]:
+    """The side of the drawing in modules and its dark modules, read from the SVG."""
+    root = ElementTree.fromstring(svg)
+    assert root.tag == f"{SVG_NS}svg"
+    x0, y0, width, height = (int(v) for v in root.get("viewBox").split())
+    assert (x0, y0) == (0, 0) and width == height
+    (path,) = root.iter(f"{SVG_NS}path")
+    dark = set()
+    for match in SQUARE.finditer(path.get("d")):
+        x, y, x1, y1, back = (int(v) for v in match.groups())
+        assert (x1 - x, y1 - y, back) == (1, 1, x), "one module per square"
+        dark.add((x, y))
+    assert len("".join(m.group(0) for m in SQUARE.finditer(path.get("d")))) == len(path.get("d"))
+    return width, dark
+
+
+def decode(svg: str) -> str:
+    """Rasterise the SVG's modules and read them back with a QR decoder (zxing-cpp)."""
+    side, dark = svg_modules(svg)
+    scale = 6
+    image = Image.new("L", (side * scale, side * scale), 255)
+    draw = ImageDraw.Draw(image)
+    for x, y in dark:
+        draw.rectangle([x * scale, y * scale, (x + 1) * scale - 1, (y + 1) * scale - 1], fill=0)
+    (found,) = zxingcpp.read_barcodes(image)
+    assert found.format == zxingcpp.BarcodeFormat.QRCode
+    return found.text
+
+
+@pytest.mark.parametrize("amount,purpose", [(660_000, "Thanh toan HD0001"), (None, None),
+                                            (10**13 - 1, "OCOP" + "X" * 40)])
+def test_svg_reads_back_as_the_payload(amount, purpose):
+    payload = build_vietqr(**ACCOUNT, amount=amount, purpose=purpose, name="Điểm bán OCOP")
+    svg = qr_svg(payload)
+    assert decode(svg) == payload
+    assert_valid_emvco(decode(svg))
+    side, dark = svg_modules(svg)
+    version = (side - 2 * QR_BORDER - 17) // 4
+    assert side == 2 * QR_BORDER + 17 + 4 * version and 1 <= version <= 10
+    # The quiet zone is empty and the three finder patterns sit in their corners.
+    inner = range(QR_BORDER, side - QR_BORDER)
+    assert all(x in inner and y in inner for x, y in dark)
+    for cx, cy in ((QR_BORDER, QR_BORDER), (side - QR_BORDER - 7, QR_BORDER),
+                   (QR_BORDER, side - QR_BORDER - 7)):
+        ring = {(cx + i, cy) for i in range(7)} | {(cx, cy + i) for i in range(7)}
+        assert ring <= dark
+
+
+def test_bank_names_for_the_account_line():
+    assert bank_name("970436") == "Vietcombank"
+    assert bank_name("970418") == "BIDV"
+    assert bank_name("999999") == "BIN 999999"
+
+
+def test_till_endpoint_returns_the_account_and_the_drawing(till):  # noqa: F811
+    till.app.config.update(OCOP_VIETQR_BIN="970436", OCOP_VIETQR_ACCOUNT="0011001234567",
+                           OCOP_VIETQR_NAME="Gian hàng OCOP Thanh Hóa")
+    response = till.get("/vietqr?amount=125000&ref=OCOPAB12CD34")
+    assert response.status_code == 200
+    data = response.get_json()
+    assert (data["bank_name"], data["account"], data["account_name"]) == (
+        "Vietcombank", "0011001234567", "Gian hang OCOP Thanh Hoa")
+    fields = assert_valid_emvco(data["payload"])
+    assert fields["54"] == "125000" and fields["59"] == data["account_name"]
+    assert decode(data["svg"]) == data["payload"]

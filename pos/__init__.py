@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextvars
+import gzip
+import hashlib
+import mimetypes
 import os
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from pos import labels
 from pos.config import Config
 from pos.extensions import babel, csrf, db, login, migrate
+from pos.input import BoundedMap
 from pos.money import format_vnd
 from pos.safejson import SafeJSONProvider
 
@@ -26,6 +30,9 @@ MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
 # Reads need no write lock; everything else takes SQLite's writer lock up front.
 sqlite_begin = contextvars.ContextVar("sqlite_begin", default="BEGIN IMMEDIATE")
+# Writers that read and price first and take the lock themselves, for their inserts only
+# (``pos.counter.writelock``).
+READ_FIRST_ENDPOINTS = frozenset({"counter_api.create_sale"})
 
 
 def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
@@ -100,6 +107,7 @@ class OcopFlask(Flask):
 
     json_provider_class = SafeJSONProvider
     session_interface = OcopSessionInterface()
+    url_map_class = BoundedMap  # no <int:id> past a database integer (404, not 500)
 
 
 # What a page may load and who may frame it: only this site, no inline scripts (the
@@ -122,16 +130,160 @@ def _add_security_headers(response):
     return response
 
 
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+YEAR = 365 * 24 * 3600
+
+
+def static_digest(folder: Path) -> str:
+    """A hash of every static file's name and bytes: the URL prefix of this release's
+    static files. Any change gives every file a new URL, so the files can be cached for
+    good (``immutable``), and an ES module's relative imports (``./cart.js``) resolve
+    under the same prefix without rewriting anything."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _serve_static_and_pages_cacheably(app: Flask) -> None:
+    """Static files under the content-hashed prefix are cached for a year; the same
+    path under an old or no prefix (a page or module loaded before an upgrade) still
+    answers, revalidated each time. Pages get an ETag of their bytes, so a reload of an
+    unchanged page is a 304. Text is compressed (Flask-Compress: br or gzip)."""
+    from flask_compress import Compress
+
+    prefix = app.static_url_path
+    # Registered before the hook below, so it runs after it (Flask runs after-request
+    # hooks last-in first-out): a page gets its ETag on its plain bytes, then is
+    # compressed (the ETag gains the encoding's name).
+    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    # Files sent as streams (a favicon, an unversioned static path) stay as they are:
+    # this release's static files come precompressed from PackedStatic.
+    app.config.setdefault("COMPRESS_STREAMS", False)
+    Compress(app)
+
+    packed = PackedStatic(Path(app.static_folder))
+    app.view_functions["static"] = packed.serve
+
+    @app.get("/static/<path:filename>", endpoint="static_unversioned")
+    @_public_view
+    def static_unversioned(filename: str):
+        first, _sep, rest = filename.partition("/")
+        if rest and len(first) == len(prefix.rsplit("/", 1)[-1]) and first.isalnum():
+            filename = rest  # an older release's prefix
+        response = packed.serve(filename)
+        response.cache_control.public = None
+        response.cache_control.immutable = None
+        response.cache_control.no_cache = True
+        response.cache_control.max_age = 0
+        return response
+
+    @app.after_request
+    def _cache_headers(response):
+        if request.endpoint == "static" and response.status_code in (200, 304):
+            response.cache_control.no_cache = None
+            response.cache_control.public = True
+            response.cache_control.max_age = YEAR
+            response.cache_control.immutable = True
+        elif (request.method == "GET" and response.status_code == 200
+              and response.mimetype == "text/html" and not response.is_streamed):
+            response.add_etag()
+            response.cache_control.private = True
+            response.cache_control.no_cache = True
+            response.make_conditional(request)
+        return response
+
+
+
+class PackedStatic:
+    """This release's static files, each compressed once (brotli at its best setting,
+    and gzip) the first time it is asked for, then served from memory: a year of
+    ``immutable`` cache, the encoding the browser accepts, an ETag. A few hundred KB in
+    all; compressing per request at a server's quick setting sent larger files."""
+
+    COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml")
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.files: dict[str, tuple[str, str, dict[str, bytes]]] = {}
+
+    def _pack(self, filename: str) -> tuple[str, str, dict[str, bytes]] | None:
+        import brotli
+        from werkzeug.security import safe_join
+
+        path = safe_join(str(self.folder), filename)
+        if path is None or not Path(path).is_file():
+            return None
+        raw = Path(path).read_bytes()
+        mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        bodies = {"": raw}
+        if mimetype.startswith(self.COMPRESSIBLE) and len(raw) > 256:
+            bodies["br"] = brotli.compress(raw, quality=11)
+            bodies["gzip"] = gzip.compress(raw, 9, mtime=0)
+        entry = (hashlib.sha256(raw).hexdigest()[:20], mimetype, bodies)
+        self.files[filename] = entry
+        return entry
+
+    def serve(self, filename: str):
+        from flask import Response, abort
+
+        entry = self.files.get(filename) or self._pack(filename)
+        if entry is None:
+            abort(404)
+        etag, mimetype, bodies = entry
+        accepted = request.accept_encodings
+        encoding = next((name for name in ("br", "gzip") if name in bodies
+                         and accepted[name]), "")
+        response = Response(bodies[encoding], mimetype=mimetype)
+        if mimetype.startswith("text/") or mimetype == "application/javascript":
+            response.charset = "utf-8"
+        if encoding:
+            response.headers["Content-Encoding"] = encoding
+        if len(bodies) > 1:
+            response.vary.add("Accept-Encoding")
+        response.set_etag(f"{etag}-{encoding or 'identity'}")
+        response.cache_control.public = True
+        response.cache_control.max_age = YEAR
+        response.cache_control.immutable = True
+        return response.make_conditional(request)
+
+
+def _public_view(view):
+    from pos.auth import public
+
+    return public(view)
+
+
+def _stable_csrf_token() -> str:
+    """The session's CSRF token, signed once per session and then reused.
+
+    Tokens have no time limit here (``WTF_CSRF_TIME_LIMIT = None``), so one signature
+    stays valid; reusing it keeps an unchanged page byte-for-byte the same, which lets
+    its ETag answer a reload with a 304."""
+    from flask_wtf.csrf import generate_csrf
+
+    raw = session.get("csrf_token")
+    kept = session.get("_csrf_signed")
+    if raw is None or not kept or kept[0] != raw:
+        signed = generate_csrf()
+        kept = (session["csrf_token"], signed)
+        session["_csrf_signed"] = kept
+    return kept[1]
+
+
 def create_app(config: Config | None = None, **overrides) -> Flask:
     """Build the app for ``OCOP_ROLE``: both roles share models; each serves its own
     blueprints."""
     config = config or Config(**overrides)
-    app = OcopFlask(__name__, instance_path=config.OCOP_INSTANCE, instance_relative_config=True)
+    app = OcopFlask(__name__, instance_path=config.OCOP_INSTANCE, instance_relative_config=True,
+                    static_url_path=f"/static/{static_digest(STATIC_DIR)}")
     app.config.from_mapping(config.as_dict())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if app.config["OCOP_BEHIND_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     app.after_request(_add_security_headers)
+    _serve_static_and_pages_cacheably(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
@@ -142,6 +294,7 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
 
     import central.models  # noqa: F401  (register every table on the metadata)
     import inventory.models  # noqa: F401
+    import pos.booth_settings  # noqa: F401
     import pos.counter_models  # noqa: F401
     import pos.models  # noqa: F401
     import receipts.models  # noqa: F401
@@ -161,7 +314,8 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     def _reads_need_no_write_lock():
         # Registered first: the first query of the request (loading the user) begins
         # the transaction the whole request shares.
-        if request.method in ("GET", "HEAD", "OPTIONS"):
+        if request.method in ("GET", "HEAD", "OPTIONS") \
+                or request.endpoint in READ_FIRST_ENDPOINTS:
             sqlite_begin.set("BEGIN")
 
     @app.teardown_request
@@ -175,6 +329,9 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     init_auth(app)
     register_error_handlers(app)
 
+    # Flask-WTF offers csrf_token() as a global and from a context processor: replace both.
+    app.jinja_env.globals.update(csrf_token=_stable_csrf_token)
+    app.context_processor(lambda: {"csrf_token": _stable_csrf_token})
     app.jinja_env.globals.update(format_vnd=format_vnd, format_datetime=format_datetime,
                                  get_locale=get_locale,
                                  role_label=labels.role_label,
@@ -226,6 +383,9 @@ def _register_blueprints(app: Flask) -> None:
         from pos.views_sales import bp as sales_web
 
         app.register_blueprint(sales_web)
+        from pos.home import bp as booth_home
+
+        app.register_blueprint(booth_home)
         from pos.views_audit import bp as audit_web
 
         app.register_blueprint(audit_web)

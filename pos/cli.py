@@ -8,12 +8,14 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from central.catalog import prices_group
 from inventory.cli import stock_group
 from pos import create_app
+from pos.cli_errors import CliError
+from pos.cli_help import OcopGroup
 from pos.config import Config
 from pos.errors import DomainError
 from pos.extensions import db
@@ -22,26 +24,29 @@ from sync.backup import backup_command, restore_command
 from sync.cli import booth_group, check_restore, sync_command
 
 
-class CliError(click.ClickException):
-    """A refusal printed in Vietnamese, with a non-zero exit and nothing written."""
-
-    def show(self, file=None):
-        click.echo(f"Lỗi: {self.format_message()}", err=True, file=file)
-
-
 def _fail(err: DomainError):
     db.session.rollback()
     raise CliError(err.message)
 
 
-def upgrade_database() -> None:
-    """Create or upgrade the configured database to the newest migration."""
+def upgrade_database(*, quiet: bool = False) -> None:
+    """Create or upgrade the configured database to the newest migration. ``quiet``
+    keeps Alembic's English log (one block per database) off the screen: the demo prints
+    one Vietnamese line per database instead."""
+    import logging
+
     from flask_migrate import upgrade
 
-    upgrade(directory=current_app.extensions["migrate"].directory)
+    if quiet:
+        logging.disable(logging.INFO)  # a threshold that Alembic's fileConfig leaves alone
+    try:
+        upgrade(directory=current_app.extensions["migrate"].directory)
+    finally:
+        if quiet:
+            logging.disable(logging.NOTSET)
 
 
-@click.command("init")
+@click.command("init", help="Tạo hoặc nâng cấp cơ sở dữ liệu lên bản mới nhất.")
 @with_appcontext
 def init_command():
     """Create or upgrade the database to the newest migration."""
@@ -49,7 +54,7 @@ def init_command():
     click.echo(f"Cơ sở dữ liệu đã sẵn sàng: {db.engine.url.render_as_string(hide_password=True)}")
 
 
-@click.command("seed-demo")
+@click.command("seed-demo", help="Nạp dữ liệu mẫu Thanh Hóa (chạy lại không sao).")
 @click.option("--booth", "booth_code", default=None,
               help="Chỉ nạp tồn kho và nhân viên của quầy này "
                    "(mặc định: OCOP_BOOTH ở vai trò booth).")
@@ -72,11 +77,14 @@ def seed_demo_command(booth_code: str | None):
 user_group = AppGroup("user", help="Người dùng.")
 
 
-@user_group.command("create")
+@user_group.command("create", help="Tạo người dùng; mật khẩu đọc từ đầu vào chuẩn hoặc "
+                                   "được hỏi khi chạy.")
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(["cashier", "manager", "office", "admin"]))
+@click.option("--role", required=True, type=click.Choice(["cashier", "manager", "office", "admin"]),
+              help="Vai trò: cashier (thu ngân), manager (quản lý quầy), office (văn phòng), "
+                   "admin (quản trị).")
 @click.option("--booth", "booth_code", default=None, help="Mã quầy, ví dụ COOP-01.")
-@click.option("--full-name", default="")
+@click.option("--full-name", default="", help="Họ và tên, in trên hóa đơn và báo cáo.")
 def create_user_command(name: str, role: str, booth_code: str | None, full_name: str):
     """Create a user; the password comes from standard input or a prompt."""
     from pos.services import create_user
@@ -99,9 +107,10 @@ def create_user_command(name: str, role: str, booth_code: str | None, full_name:
 token_group = AppGroup("token", help="Mã truy cập API (Bearer).")
 
 
-@token_group.command("create")
+@token_group.command("create", help="In mã truy cập mới của người dùng, một mình ở dòng "
+                                    "cuối (chỉ hiện một lần).")
 @click.argument("name")
-@click.option("--label", default="")
+@click.option("--label", default="", help="Ghi chú để nhận ra mã, ví dụ tên máy.")
 def create_token_command(name: str, label: str):
     """Print a new API token for that user, alone on the last line (shown once)."""
     from pos.models import User
@@ -119,7 +128,7 @@ def create_token_command(name: str, label: str):
     click.echo(plain)
 
 
-@token_group.command("revoke")
+@token_group.command("revoke", help="Thu hồi mã truy cập theo tiền tố đã hiện khi tạo.")
 @click.argument("prefix")
 def revoke_token_command(prefix: str):
     """Revoke a token by the prefix shown when it was created."""
@@ -140,6 +149,8 @@ CHAIN_PROBLEMS = {
     "edited": "nội dung đã bị sửa (không khớp mã băm)",
     "relinked": "không nối tiếp mục trước nó (mục trước đã bị sửa hoặc chèn)",
     "missing": "thiếu các mục trước nó (đã bị xóa)",
+    "unkeyed": ("mã băm không được ký bằng khóa của quầy (chuỗi đã bị tính lại bởi người "
+                "sửa được cơ sở dữ liệu, hoặc các mục ký sau nó đã bị xóa)"),
 }
 
 
@@ -177,10 +188,11 @@ def audit_verify_command(booth_code: str | None):
         click.echo("Chưa có mục nhật ký nào.")
 
 
-@click.command("serve")
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", default=5000, type=int)
-@click.option("--threads", default=4, type=int)
+@click.command("serve", help="Chạy máy chủ của vai trò đã cấu hình (quầy hoặc trung tâm) "
+                             "cho sử dụng thật.")
+@click.option("--host", default="127.0.0.1", help="Địa chỉ lắng nghe.")
+@click.option("--port", default=5000, type=int, help="Cổng lắng nghe.")
+@click.option("--threads", default=4, type=int, help="Số luồng phục vụ.")
 @with_appcontext
 def serve_command(host: str, port: int, threads: int):
     """Serve the configured role with waitress (production server)."""
@@ -246,10 +258,12 @@ def build_demo_app(folder: Path, *, role: str, booth_code: str, **extra):
     from pos.demo import seed_demo
 
     with app.app_context():
-        upgrade_database()
+        upgrade_database(quiet=True)
         seed_demo(db.session, booth_code=booth_code if role == "booth" else None,
                   hash_method=app.config["PASSWORD_HASH_METHOD"])
         db.session.commit()
+    where = "Văn phòng trung tâm" if role == "central" else f"Quầy {booth_code}"
+    click.echo(f"{where}: cơ sở dữ liệu sẵn sàng ({folder / 'ocop.sqlite3'}).")
     return app
 
 
@@ -276,8 +290,9 @@ def demo_sync_token(central, booth_folder: Path, booth_code: str) -> str:
     return plain
 
 
-@click.command("demo")
-@click.option("--host", default="127.0.0.1")
+@click.command("demo", help="Chạy thử một quầy và văn phòng trung tâm trên máy này với dữ "
+                            "liệu mẫu Thanh Hóa.")
+@click.option("--host", default="127.0.0.1", help="Địa chỉ lắng nghe.")
 @click.option("--port", default=5000, type=int, help="Cổng của quầy; trung tâm dùng cổng kế tiếp.")
 @click.option("--booth", "booth_code", default="COOP-01", help="Quầy chạy thử, ví dụ SAMSON-A-03.")
 @click.option("--no-serve", is_flag=True, help="Chỉ chuẩn bị dữ liệu, không chạy máy chủ.")
@@ -339,8 +354,9 @@ def _app_factory():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_app_factory, add_default_commands=True,
-             add_version_option=False)
+@click.group(cls=OcopGroup, create_app=_app_factory,
+             help="Phần mềm bán hàng gian hàng OCOP: quầy và văn phòng trung tâm trong một "
+                  "chương trình.")
 def main():
     """OCOP showroom POS: booth and central in one program."""
 
@@ -348,13 +364,12 @@ def main():
 COMMANDS = (init_command, seed_demo_command, user_group, token_group, serve_command,
             demo_command, printer_group, booth_group, sync_command, stock_group,
             prices_group, backup_command, restore_command, audit_group)
-for command in COMMANDS:
-    main.add_command(command)
+main.add_commands(COMMANDS)
 
 
 def register_cli(app) -> None:
     """Make the same commands reachable as ``flask --app wsgi ocop …``."""
-    group = AppGroup("ocop", help="OCOP showroom POS.")
+    group = AppGroup("ocop", help="Phần mềm bán hàng gian hàng OCOP.")
     for command in COMMANDS:
         group.add_command(command)
     app.cli.add_command(group)

@@ -1,8 +1,10 @@
-"""Pages every instance serves: sign in and out, the start page."""
+"""Pages every instance serves: sign in and out, the start page of each role, the icon."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -73,6 +75,29 @@ def logout():
 @bp.get("/")
 @allow(*ALL_ROLES)
 def home():
+    """Where each person starts: the office on the reconciliation cockpit, a cashier at
+    the till, a booth manager on the booth's home (today, shifts, stock, printer, sync)."""
     if current_app.config["OCOP_ROLE"] == "central":
         return redirect(url_for("cockpit.cockpit_page"))
+    if current_user.role == "cashier":
+        return redirect(url_for("pos.cashier"))
+    if current_user.role in ("manager", "admin"):
+        return redirect(url_for("home.booth_home"))
     return redirect(url_for("inventory.catalog"))
+
+
+@bp.get("/favicon.ico")
+@public
+def favicon():
+    """Browsers ask for ``/favicon.ico`` on every page; answer with the star (4 KB, read
+    once), cached for a week."""
+    response = current_app.response_class(_favicon_bytes(),
+                                          mimetype="image/vnd.microsoft.icon")
+    response.cache_control.public = True
+    response.cache_control.max_age = 7 * 24 * 3600
+    return response
+
+
+@cache
+def _favicon_bytes() -> bytes:
+    return (Path(__file__).parent / "static" / "favicon.ico").read_bytes()

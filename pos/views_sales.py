@@ -1,22 +1,30 @@
 """“Hóa đơn”: the booth's receipts for managers and cashiers, and the manager's refund,
-void and reprint buttons. The JSON twins live under ``/api/v1/sales``."""
+void and reprint buttons; the day's totals and export; past shifts and their Z-reports.
+The JSON twins live under ``/api/v1/sales``."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
+from central.export import FORMATS as EXPORT_FORMATS
+from central.export import Column, export_response
 from pos import counter, sale_history
 from pos.auth import allow
 from pos.context import current_booth
-from pos.errors import DomainError
+from pos.counter_models import Sale, Shift
+from pos.enums import SaleKind, SaleStatus
+from pos.errors import DomainError, NotFound
 from pos.extensions import db
 from pos.forms_sales import RefundForm, ReprintForm, VoidForm
+from pos.home import day_totals
 from pos.money import format_vnd
 from receipts import queue
 
@@ -63,9 +71,12 @@ def list_sales():
         day = sale_history.today()  # a number search without a day looks at every day
     result = sale_history.list_sales(db.session, booth=current_booth(), viewer=current_user,
                                      day=day, query=query,
-                                     page=_parse_page(request.args.get("page")))
+                                     page=_parse_page(request.args.get("page")),
+                                     after=request.args.get("after", "")[:36] or None)
+    totals = day_totals(db.session, booth=current_booth(), day=day,
+                        cashier_id=None if _sees_all() else current_user.id) if day else None
     return render_template("pos/sales.html", result=result, day=day, query=query,
-                           booth=current_booth(), methods=METHOD_LABELS)
+                           booth=current_booth(), methods=METHOD_LABELS, totals=totals)
 
 
 @bp.get("/sales/<id>")
@@ -102,8 +113,7 @@ def refund_sale_page(id: str):
         db.session, booth=booth, actor=current_user, original=original,
         refund_id=form.refund_id.data or None, lines=form.refund_lines(),
         reason=form.reason.data or "", method=form.refund_method())
-    db.session.commit()
-    queue.wake_print_worker(current_app)
+    queue.commit_and_print(db.session)
     flash(_("Đã hoàn %(amount)s – phiếu hoàn %(number)s đang được in.",
             amount=format_vnd(refund.total), number=refund.number),
           "info")
@@ -137,7 +147,114 @@ def reprint_page(id: str):
         return _back(id)
     sale = sale_history.reprint_sale(db.session, booth=current_booth(), actor=current_user,
                                      sale_id=id, reason=form.reason.data or "")
-    db.session.commit()
-    queue.wake_print_worker(current_app)
+    queue.commit_and_print(db.session)
     flash(_("Đã gửi lệnh in lại hóa đơn %(number)s.", number=sale.number), "info")
     return _back(sale.id)
+
+
+def _sees_all() -> bool:
+    """Managers (and admins) see the whole booth; a cashier their own shifts."""
+    return counter.is_manager_of(current_user, current_booth())
+
+
+EXPORT_COLUMNS = (
+    Column("number", _l("Số hóa đơn")), Column("time", _l("Thời gian")),
+    Column("cashier", _l("Thu ngân")), Column("kind", _l("Loại")),
+    Column("status", _l("Trạng thái")), Column("total", _l("Tổng tiền"), "money"),
+    Column("cash", _l("Tiền mặt"), "money"), Column("transfer", _l("Chuyển khoản"), "money"),
+    Column("card", _l("Thẻ"), "money"), Column("reason", _l("Lý do")))
+
+
+@bp.get("/sales/export")
+@allow("cashier", "manager")
+def export_sales():
+    """The day's receipts as CSV or XLSX (``?day=&format=csv|xlsx``), every row, with
+    the day's totals at the foot; refunds count negative in the payment columns."""
+    from flask_babel import format_datetime
+
+    fmt = request.args.get("format", "csv")
+    if fmt not in EXPORT_FORMATS:
+        raise DomainError(_("Định dạng phải là csv hoặc xlsx."), field="format",
+                          code="bad_format")
+    day = _parse_day(request.args.get("day")) or sale_history.today()
+    booth = current_booth()
+    where = [Sale.booth_id == booth.id, Shift.business_day == day]
+    if not _sees_all():
+        where.append(Shift.cashier_id == current_user.id)
+    sales = db.session.scalars(
+        select(Sale).join(Shift, Sale.shift_id == Shift.id).where(*where)
+        .options(selectinload(Sale.payments), selectinload(Sale.cashier))
+        .order_by(Sale.created_at, Sale.seq))
+    rows = []
+    for sale in sales:
+        sign = -1 if sale.kind == SaleKind.REFUND else 1
+        row = {"number": sale.number,
+               "time": format_datetime(sale.created_at, "yyyy-MM-dd HH:mm:ss"),
+               "cashier": sale.cashier.display_name,
+               "kind": str(_("Hoàn") if sale.kind == SaleKind.REFUND else _("Bán")),
+               "status": str(_("Đã hủy") if sale.status == SaleStatus.VOIDED
+                             else _("Hoàn tất")),
+               "total": sign * sale.total, "reason": sale.void_reason or sale.reason or ""}
+        for method in METHOD_LABELS:
+            row[method] = sign * sum(p.amount for p in sale.payments if p.method == method)
+        rows.append(row)
+    totals = day_totals(db.session, booth=booth, day=day,
+                        cashier_id=None if _sees_all() else current_user.id)
+    rows.append({"number": str(_("Tổng ngày")), "total": totals.net,
+                 "kind": str(_("%(n)d hóa đơn bán, %(r)d phiếu hoàn",
+                               n=totals.sales, r=totals.refunds)),
+                 **totals.by_method})
+    columns = [Column(c.key, str(c.title), c.kind) for c in EXPORT_COLUMNS]
+    return export_response(fmt, columns, rows, filename=f"hoa-don-{booth.code}-{day}",
+                           title=str(_("Hóa đơn %(day)s", day=day.strftime("%d-%m-%Y"))))
+
+
+SHIFTS_PER_PAGE = 30
+
+
+@bp.get("/shifts")
+@allow("cashier", "manager")
+def shifts_page():
+    """Past and open shifts, newest first, paged; a cashier sees their own."""
+    booth = current_booth()
+    where = [Shift.booth_id == booth.id]
+    if not _sees_all():
+        where.append(Shift.cashier_id == current_user.id)
+    count = db.session.scalar(select(func.count()).select_from(Shift).where(*where)) or 0
+    pages = max(1, -(-count // SHIFTS_PER_PAGE))
+    page = min(_parse_page(request.args.get("page")), pages)
+    shifts = db.session.scalars(
+        select(Shift).where(*where).options(selectinload(Shift.cashier))
+        .order_by(Shift.opened_at.desc(), Shift.id.desc())
+        .limit(SHIFTS_PER_PAGE).offset((page - 1) * SHIFTS_PER_PAGE)).all()
+    return render_template("pos/shifts.html", shifts=shifts, page=page, pages=pages,
+                           count=count, booth=booth)
+
+
+@bp.get("/shifts/<id>")
+@allow("cashier", "manager")
+def shift_page(id: str):
+    """One shift's Z-report (X-report while open) on screen, to print or open as PDF."""
+    booth = current_booth()
+    shift = counter.get_shift(db.session, booth=booth, shift_id=id)
+    if not _sees_all() and shift.cashier_id != current_user.id:
+        raise NotFound(_("Không tìm thấy ca %(id)s.", id=id[:40]), code="shift_not_found")
+    report = counter.shift_report(db.session, shift=shift)
+    doc = queue.zreport_document(shift, report, viewer=current_user)
+    return render_template("pos/shift.html", shift=shift, report=report, doc=doc,
+                           booth=booth, methods=METHOD_LABELS,
+                           print_form=ReprintForm(formdata=None))
+
+
+@bp.post("/shifts/<id>/print")
+@allow("cashier", "manager")
+def print_shift_page(id: str):
+    """Queue the shift's report for the booth's printer."""
+    booth = current_booth()
+    shift = counter.get_shift(db.session, booth=booth, shift_id=id)
+    if not _sees_all() and shift.cashier_id != current_user.id:
+        raise NotFound(_("Không tìm thấy ca %(id)s.", id=id[:40]), code="shift_not_found")
+    queue.enqueue_zreport(db.session, shift=shift, by=current_user)
+    queue.commit_and_print(db.session)
+    flash(_("Đã gửi báo cáo ca tới máy in."), "info")
+    return redirect(url_for("sales.shift_page", id=shift.id), 303)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from flask import (
@@ -31,6 +32,7 @@ from pos.auth import allow
 from pos.context import current_booth
 from pos.errors import DomainError
 from pos.extensions import db
+from pos.forms_sales import whole_number
 
 from . import queue, services
 from .labels import LABEL_LAYOUTS
@@ -42,16 +44,6 @@ PDF_FILENAME = "nhan-san-pham.pdf"
 MAX_ID = 2**31 - 1  # larger numbers are no row id, and overflow SQLite's integers
 
 
-def _whole_number(text: str | None) -> int | None:
-    """``"12"`` → 12; blank → 0; anything else (``-1``, ``1.5``, ``abc``) → None."""
-    text = (text or "").strip()
-    if not text:
-        return 0
-    if not text.isascii() or not text.isdigit() or len(text) > 10:
-        return None
-    return int(text)
-
-
 class LabelLineForm(Form):
     """One product row; a plain wtforms Form, so it carries no CSRF token of its own."""
 
@@ -59,11 +51,11 @@ class LabelLineForm(Form):
     copies = StringField(_l("Số nhãn"))
 
     def validate_product_id(self, field):
-        if _whole_number(field.data) in (None, 0) or int(field.data) > MAX_ID:
+        if whole_number(field.data) in (None, 0) or int(field.data) > MAX_ID:
             raise ValidationError(_("Sản phẩm không hợp lệ."))
 
     def validate_copies(self, field):
-        value = _whole_number(field.data)
+        value = whole_number(field.data)
         if value is None or value > services.MAX_LABEL_COPIES:
             raise ValidationError(_("Số nhãn phải là số nguyên từ 0 đến %(max)s.",
                                     max=services.MAX_LABEL_COPIES))
@@ -81,7 +73,7 @@ class LabelSheetForm(FlaskForm):
             raise ValidationError(_("Khổ nhãn không hợp lệ."))
 
     def validate_skip(self, field):
-        value = _whole_number(field.data)
+        value = whole_number(field.data)
         sheet = LABEL_LAYOUTS.get(self.layout.data)
         if value is None:
             raise ValidationError(_("Số nhãn bỏ qua phải là số nguyên không âm."))
@@ -94,7 +86,7 @@ class LabelSheetForm(FlaskForm):
         wanted: dict[int, int] = {}
         for entry in self.lines:
             product_id = int(entry.product_id.data)
-            wanted[product_id] = wanted.get(product_id, 0) + _whole_number(entry.copies.data)
+            wanted[product_id] = wanted.get(product_id, 0) + whole_number(entry.copies.data)
         return wanted
 
     def validate(self, extra_validators=None) -> bool:
@@ -115,7 +107,7 @@ def labels():
     if form.validate_on_submit():
         pdf = services.make_label_sheet(db.session, copies=form.copies(),
                                         layout=form.layout.data,
-                                        skip=_whole_number(form.skip.data))
+                                        skip=whole_number(form.skip.data))
         db.session.commit()  # keeps in-store barcodes given to products without one
         response = make_response(pdf)
         response.headers["Content-Type"] = "application/pdf"
@@ -142,7 +134,7 @@ def labels():
 def _products_in(form: LabelSheetForm) -> list:
     """The products a posted form's rows name (None for a row naming none), so the
     table can be shown again with the errors."""
-    wanted = [_whole_number(entry.product_id.data) for entry in form.lines]
+    wanted = [whole_number(entry.product_id.data) for entry in form.lines]
     found = {}
     for product_id in {pid for pid in wanted if pid and pid <= MAX_ID}:
         try:
@@ -155,17 +147,24 @@ def _products_in(form: LabelSheetForm) -> list:
 @bp.get("/sales/<id>/receipt.png")
 @allow("cashier", "manager")
 def receipt_png(id: str):
-    """The raster receipt as the printer would print it, shown after each sale."""
+    """The raster receipt as the printer would print it, shown after each sale: drawn
+    once per sale and paper, then served from the kept file (ETag, 304)."""
     from pos import counter
+    from pos.booth_settings import effective_config
+    from receipts import rendered
+    from receipts.api import kept_receipt
     from receipts.queue import receipt_document
-    from receipts.raster import render_png
 
-    sale = counter.get_sale(db.session, booth=current_booth(), sale_id=id)
-    paper = 58 if str(current_app.config.get("OCOP_PAPER")) == "58" else 80
-    response = make_response(render_png(receipt_document(sale), paper_mm=paper))
-    response.mimetype = "image/png"
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    booth = current_booth()
+    sale_id, status = rendered.sale_stamp(db.session, booth_id=booth.id, sale_id=id)
+    paper = 58 if str(effective_config(db.session, booth, current_app.config)
+                      .get("OCOP_PAPER")) == "58" else 80
+    data, etag = rendered.receipt_bytes(
+        current_app, sale_id=sale_id, status=status, fmt="png",
+        settings=PrintSettings(target=PrinterTarget("none"), paper_mm=paper),
+        document=lambda: receipt_document(counter.get_sale(db.session, booth=booth,
+                                                           sale_id=sale_id)))
+    return kept_receipt(data, etag, "image/png")
 
 
 SELFTEST_MODES = {"raster": _l("Ảnh (raster): chữ có dấu vẽ thành ảnh, máy nào cũng in được"),
@@ -183,12 +182,29 @@ class SelftestForm(FlaskForm):
 
 
 def _print_settings() -> tuple[PrintSettings, str]:
-    """The configured printer, or (no printer, the reason) when the settings are wrong,
-    so a typo in OCOP_PRINTER shows on the page instead of a 500."""
+    """The printer in force (the environment's settings, else the manager's), or (no
+    printer, the reason) when they are wrong, so a typo in OCOP_PRINTER shows on the page
+    instead of a 500."""
+    from pos.booth_settings import print_settings
+
     try:
-        return PrintSettings.from_config(current_app.config), ""
+        return print_settings(db.session, current_booth(), current_app.config), ""
     except PrinterError as err:
         return PrintSettings(target=PrinterTarget("none")), err.message
+
+
+def _settings_form_values() -> dict:
+    """What the printer settings form shows: each choice, its value in force, and
+    whether the environment fixed it (then the page says so and offers no change)."""
+    from pos.booth_settings import PRINTER_CHOICES, effective_config, fixed_keys
+
+    merged = effective_config(db.session, current_booth(), current_app.config)
+    values = {c.key: str(merged.get(c.key)) for c in PRINTER_CHOICES}
+    # A value set elsewhere that the list does not offer stays selectable, so saving the
+    # form never changes it behind the manager's back.
+    choices = [replace(c, options=c.options | {values[c.key]: values[c.key]})
+               if values[c.key] not in c.options else c for c in PRINTER_CHOICES]
+    return {"choices": choices, "values": values, "fixed": fixed_keys(current_app.config)}
 
 
 @bp.get("/printer")
@@ -200,7 +216,28 @@ def printer():
     created = {job["id"]: datetime.fromisoformat(job["created_at"]) for job in status["failed"]}
     return render_template("receipts/printer.html", status=status, settings=settings,
                            created=created, config_error=config_error, supported=SUPPORTED,
-                           form=SelftestForm(), booth=current_booth())
+                           form=SelftestForm(), booth=current_booth(),
+                           setting=_settings_form_values())
+
+
+@bp.post("/printer/settings")
+@allow("manager")
+def save_printer_settings_page():
+    """Save the printer's mode, code page and paper the manager chose (kept in the
+    booth's database; the print worker reads them for the next job)."""
+    from flask_login import current_user
+
+    from pos.booth_settings import PRINTER_KEYS, save_printer_settings
+
+    values = {key: request.form[key] for key in PRINTER_KEYS if key in request.form}
+    changed = save_printer_settings(db.session, booth=current_booth(), by=current_user,
+                                    config=current_app.config, values=values)
+    db.session.commit()
+    if changed:
+        flash(_("Đã lưu cài đặt máy in; lệnh in tiếp theo dùng cài đặt mới."), "info")
+    else:
+        flash(_("Cài đặt máy in không thay đổi."), "info")
+    return redirect(url_for("receipts.printer"), 303)
 
 
 @bp.post("/printer/selftest")
@@ -232,8 +269,7 @@ def selftest():
 def retry_job_page(id: str):
     """Put a failed print job back in the queue and wake the printer worker."""
     job = queue.retry_job(db.session, job_id=id, booth=current_booth())
-    db.session.commit()
-    queue.wake_print_worker(current_app)
+    queue.commit_and_print(db.session)
     what = queue.job_to_json(job)["number"] or _("báo cáo ca")
     flash(_("Đã đưa lệnh in %(what)s trở lại hàng đợi.", what=what), "info")
     return redirect(url_for("receipts.printer"), 303)

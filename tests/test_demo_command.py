@@ -68,8 +68,8 @@ def test_ocop_demo_serves_login_and_printed_logins_work(tmp_path):
         cashier, password = logins[0]
         page, landed = _sign_in(booth_url, cashier, password)
         assert 'lang="vi"' in page and "Đăng nhập" in page
-        assert landed.url.endswith("/catalog")
-        assert "Hàng hóa tại quầy COOP-01" in landed.read().decode()
+        assert landed.url.endswith("/pos")  # a cashier lands at the till
+        assert 'id="pos-app"' in landed.read().decode()
 
         office, office_password = logins[2]
         _, landed = _sign_in(f"http://127.0.0.1:{port + 1}/", office, office_password)

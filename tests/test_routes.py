@@ -21,6 +21,8 @@ BOTH_ROLES = {
     "web.login": PUBLIC,
     "web.logout": EVERYONE,
     "web.home": EVERYONE,
+    "web.favicon": PUBLIC,
+    "static_unversioned": PUBLIC,  # a static file by its path without this release's hash
     "api.health": PUBLIC,
     "api.openapi": PUBLIC,
     "api.me": EVERYONE,
@@ -63,6 +65,12 @@ EXPECTED = {
         "sales.refund_sale_page": MANAGERS,
         "sales.void_sale_page": MANAGERS,
         "sales.reprint_page": BOOTH_STAFF,
+        "sales.export_sales": BOOTH_STAFF,
+        "sales.shifts_page": BOOTH_STAFF,
+        "sales.shift_page": BOOTH_STAFF,
+        "sales.print_shift_page": BOOTH_STAFF,
+        "home.booth_home": MANAGERS,
+        "receipts.save_printer_settings_page": MANAGERS,
         "receipts.printer": MANAGERS,
         "audit.audit_log": MANAGERS,
         "receipts.selftest": MANAGERS,
@@ -187,7 +195,8 @@ SAMPLE_ARGS = {"product_id": 1, "code": "8936000000004", "id": 1,
                "shift_id": "00000000-0000-4000-8000-000000000000",
                "transfer_id": "00000000-0000-4000-8000-000000000000",
                "stocktake_id": "00000000-0000-4000-8000-000000000000", "lot_id": 1,
-               "producer_id": 1, "username": "thungan.coop-01", "signal": "voids"}
+               "producer_id": 1, "username": "thungan.coop-01", "signal": "voids",
+               "filename": "app.css"}
 
 
 def _tokens(app: Flask) -> dict[str, str]:

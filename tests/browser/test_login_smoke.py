@@ -25,7 +25,8 @@ def test_cashier_signs_in_through_the_login_page(live_server, page):
     page.fill("#username", "thungan.coop-01")
     page.fill("#password", DEMO_PASSWORD)
     page.click("#login-submit")
-    page.wait_for_url("**/catalog")
+    page.wait_for_url("**/pos")  # a cashier lands at the till
+    page.goto(f"{live_server}/catalog")
     assert "Hàng hóa tại quầy COOP-01" in page.locator("h1").inner_text()
     assert "₫" in page.locator("#products").inner_text()
     screenshot(page, "catalog")

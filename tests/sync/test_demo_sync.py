@@ -85,7 +85,7 @@ def test_a_sale_at_the_demo_booth_reaches_central_within_seconds(tmp_path):
 
         # The cashier signs in at the booth, opens a shift and sells, over HTTP.
         till = Browser(f"http://127.0.0.1:{port}/")
-        assert till.sign_in(cashier, password).endswith("/catalog")
+        assert till.sign_in(cashier, password).endswith("/pos")
         status, opened = till.call("POST", "/api/v1/shifts", {"opening_float": 500_000})
         assert status == 201, opened
         product_id, price = _query(booth_db, "SELECT p.id, p.price FROM product p JOIN "

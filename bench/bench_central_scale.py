@@ -42,12 +42,12 @@ from sqlalchemy import select, text  # noqa: E402
 
 from central.reconciliation import reconcile_day  # noqa: E402
 from central.reports import ocop_view, sales_report, stock_cover, top_products  # noqa: E402
+from core.config import Config  # noqa: E402
+from core.extensions import db  # noqa: E402
+from core.models import Booth, User  # noqa: E402
 from inventory.models import Product  # noqa: E402
 from pos import create_app  # noqa: E402
-from pos.config import Config  # noqa: E402
 from pos.demo import seed_demo  # noqa: E402
-from pos.extensions import db  # noqa: E402
-from pos.models import Booth, User  # noqa: E402
 from tests.postgres import temporary_database  # noqa: E402
 
 DISTRICT_FROM_SUMMARY = text("""

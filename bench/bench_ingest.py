@@ -27,12 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
+from core.config import Config  # noqa: E402
+from core.extensions import db  # noqa: E402
+from core.models import Booth  # noqa: E402
 from inventory.models import Product  # noqa: E402
 from pos import create_app  # noqa: E402
-from pos.config import Config  # noqa: E402
 from pos.demo import seed_demo  # noqa: E402
-from pos.extensions import db  # noqa: E402
-from pos.models import Booth  # noqa: E402
 from sync.credentials import register_booth  # noqa: E402
 from sync.ingest import PushIn, ingest_batch  # noqa: E402
 from sync.outbox import canonical_hash  # noqa: E402

@@ -37,13 +37,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import select  # noqa: E402
 
+from core.config import Config  # noqa: E402
+from core.extensions import db  # noqa: E402
+from core.models import Booth, User  # noqa: E402
+from core.services import create_token  # noqa: E402
 from inventory.models import Product, StockLevel  # noqa: E402
 from pos import counter, create_app  # noqa: E402
-from pos.config import Config  # noqa: E402
 from pos.demo import seed_demo  # noqa: E402
-from pos.extensions import db  # noqa: E402
-from pos.models import Booth, User  # noqa: E402
-from pos.services import create_token  # noqa: E402
 
 HASH = "pbkdf2:sha256:1000"
 CLIENTS = 12

@@ -27,16 +27,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from core.config import Config  # noqa: E402
+from core.extensions import db  # noqa: E402
+from core.models import User  # noqa: E402
+from core.services import create_token  # noqa: E402
+from core.textfold import fold  # noqa: E402
 from inventory import services  # noqa: E402
 from inventory.barcodes import make_instore_code  # noqa: E402
 from inventory.models import Barcode, Product  # noqa: E402
 from pos import create_app  # noqa: E402
-from pos.config import Config  # noqa: E402
 from pos.demo import seed_demo  # noqa: E402
-from pos.extensions import db  # noqa: E402
-from pos.models import User  # noqa: E402
-from pos.services import create_token  # noqa: E402
-from pos.textfold import fold  # noqa: E402
 from tests.postgres import temporary_database  # noqa: E402
 
 CASHIER_LIMIT = 8  # SEARCH_LIMIT of pos/static/pos/till/search.js

@@ -30,14 +30,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_search import build_catalogue  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from core.auth import public  # noqa: E402
+from core.config import Config  # noqa: E402
+from core.extensions import db  # noqa: E402
+from core.models import Booth, User  # noqa: E402
+from core.services import create_token  # noqa: E402
 from inventory.models import Product, StockLevel, StockMove  # noqa: E402
 from pos import create_app  # noqa: E402
-from pos.auth import public  # noqa: E402
-from pos.config import Config  # noqa: E402
 from pos.counter_models import Sale, SaleLine, Shift  # noqa: E402
-from pos.extensions import db  # noqa: E402
-from pos.models import Booth, User  # noqa: E402
-from pos.services import create_token  # noqa: E402
 
 CASES = {
     "first page (name)": "/api/v1/stock",

@@ -28,13 +28,13 @@ from bench_search import build_catalogue  # noqa: E402
 from bench_stock import stock_everything  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from core.config import Config  # noqa: E402
+from core.extensions import db  # noqa: E402
+from core.models import Booth, User  # noqa: E402
+from core.services import create_token  # noqa: E402
 from inventory.models import Product  # noqa: E402
 from pos import create_app  # noqa: E402
-from pos.config import Config  # noqa: E402
 from pos.counter_models import Payment, Sale, SaleLine, Shift  # noqa: E402
-from pos.extensions import db  # noqa: E402
-from pos.models import Booth, User  # noqa: E402
-from pos.services import create_token  # noqa: E402
 from receipts.models import PrintJob  # noqa: E402
 
 BOOTH = "COOP-01"

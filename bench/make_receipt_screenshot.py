@@ -17,13 +17,13 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
 
+from core.config import Config  # noqa: E402
+from core.extensions import db  # noqa: E402
+from core.models import Booth, User  # noqa: E402
+from core.money import format_vnd  # noqa: E402
 from inventory.models import Product  # noqa: E402
 from pos import create_app  # noqa: E402
-from pos.config import Config  # noqa: E402
 from pos.demo import seed_demo  # noqa: E402
-from pos.extensions import db  # noqa: E402
-from pos.models import Booth, User  # noqa: E402
-from pos.money import format_vnd  # noqa: E402
 from receipts.document import (  # noqa: E402
     ReceiptDocument,
     ReceiptLine,

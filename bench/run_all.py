@@ -43,14 +43,15 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import waitress  # noqa: E402
+from bench_stock import interleaved  # noqa: E402
 from gen_history import add_print_jobs, build_booth  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 
+from core.auth import public  # noqa: E402
+from core.extensions import db  # noqa: E402
+from core.models import Booth  # noqa: E402
 from inventory.models import Barcode  # noqa: E402
-from pos.auth import public  # noqa: E402
 from pos.counter_models import Sale  # noqa: E402
-from pos.extensions import db  # noqa: E402
-from pos.models import Booth  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.json"
 DOC = ROOT / "docs" / "performance.md"
@@ -119,20 +120,6 @@ def add_floor(app) -> None:
     @public
     def bench_floor():
         return {"ok": True, "product": {"id": 1, "name": "Nước mắm", "price": 125000}}
-
-
-def interleaved(calls: list, runs: int) -> list[float]:
-    """Median ms of each call, timed in turns so a busy spell slows them alike."""
-    for call in calls:
-        call()
-        call()
-    times: list[list[float]] = [[] for _ in calls]
-    for _ in range(runs):
-        for i, call in enumerate(calls):
-            started = time.perf_counter()
-            call()
-            times[i].append((time.perf_counter() - started) * 1000)
-    return [statistics.median(t) for t in times]
 
 
 def expect(status: int, call):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint
 from sqlalchemy import select
 
-from pos.auth import OFFICE, allow
-from pos.extensions import db
-from pos.models import Booth
+from core.auth import OFFICE, allow
+from core.extensions import db
+from core.models import Booth
 
 bp = Blueprint("central_api", __name__, url_prefix="/api/v1")
 

@@ -20,11 +20,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.errors import DomainError
+from core.input import is_ascii_digits
+from core.models import Booth
 from pos.counter import BUSINESS_TZ
 from pos.counter_models import Payment, Sale
-from pos.errors import DomainError
-from pos.input import is_ascii_digits
-from pos.models import Booth
 
 MAX_LINES = 20_000
 COLUMNS = {

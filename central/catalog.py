@@ -24,12 +24,12 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from core.errors import Conflict, DomainError, NotFound
+from core.models import User
+from core.textfold import fold
+from core.types import utcnow
 from inventory.barcodes import make_instore_code, parse_scan
 from inventory.models import CATEGORIES, PRODUCER_KINDS, Barcode, PriceChange, Producer, Product
-from pos.errors import Conflict, DomainError, NotFound
-from pos.models import User
-from pos.textfold import fold
-from pos.types import utcnow
 
 VAT_RATES = (0, 5, 8, 10)
 MAX_PRICE = 1_000_000_000  # a showroom sells nothing dearer than 1 tỷ đồng
@@ -627,7 +627,7 @@ prices_group = AppGroup("prices", help="Giá bán (trung tâm).")
 @prices_group.command("apply")
 def apply_prices_command():
     """Apply the price changes whose effective time has come (central only)."""
-    from pos.extensions import db
+    from core.extensions import db
 
     if current_app.config["OCOP_ROLE"] != "central":
         raise click.ClickException("Lệnh này chỉ chạy ở trung tâm (OCOP_ROLE=central).")

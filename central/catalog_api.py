@@ -10,10 +10,10 @@ from pydantic import BaseModel
 
 from central import catalog, importer
 from central.schemas import BarcodeIn, PriceIn, ProducerIn, ProductIn
-from pos.auth import OFFICE, allow
-from pos.errors import DomainError, Malformed
-from pos.extensions import db
-from pos.input import is_ascii_digits, takes, takes_file
+from core.auth import OFFICE, allow
+from core.errors import DomainError, Malformed
+from core.extensions import db
+from core.input import is_ascii_digits, takes, takes_file
 
 bp = Blueprint("catalog_api", __name__, url_prefix="/api/v1")
 

@@ -15,10 +15,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from central import catalog, importer
-from pos.auth import OFFICE, allow
-from pos.errors import DomainError
-from pos.extensions import db
-from pos.input import is_ascii_digits
+from core.auth import OFFICE, allow
+from core.errors import DomainError
+from core.extensions import db
+from core.input import is_ascii_digits
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
 
-from pos.money import format_vnd
+from core.money import format_vnd
 
 WIDTH = 760
 BAR_HEIGHT = 22

@@ -8,14 +8,14 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from central.reconciliation import parse_day, reconcile_day, shift_reconciliation
-from pos.auth import OFFICE, allow
+from core.auth import OFFICE, allow
+from core.errors import DomainError, NotFound
+from core.extensions import db
+from core.input import takes_file
+from core.models import Venue
+from core.types import utcnow
 from pos.counter import BUSINESS_TZ
 from pos.counter_models import Sale, Shift
-from pos.errors import DomainError, NotFound
-from pos.extensions import db
-from pos.input import takes_file
-from pos.models import Venue
-from pos.types import utcnow
 
 api = Blueprint("cockpit_api", __name__, url_prefix="/api/v1")
 pages = Blueprint("cockpit", __name__, template_folder="templates")

@@ -38,12 +38,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from central import catalog
+from core.errors import Conflict, DomainError
+from core.models import User
+from core.textfold import fold
+from core.types import utcnow
 from inventory.barcodes import parse_scan
 from inventory.models import Barcode, PriceChange, Producer, Product
-from pos.errors import Conflict, DomainError
-from pos.models import User
-from pos.textfold import fold
-from pos.types import utcnow
 
 MAX_UPLOAD = 10 * 1024 * 1024
 MAX_ROWS = 20_000

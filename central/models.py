@@ -18,8 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pos.extensions import db
-from pos.types import UTCDateTime, utcnow
+from core.extensions import db
+from core.types import UTCDateTime, utcnow
 
 
 class ShiftReport(db.Model):

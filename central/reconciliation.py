@@ -17,13 +17,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from central.models import ShiftReport
+from core.errors import DomainError, NotFound
+from core.models import Booth, User, Venue
+from core.money import format_vnd
+from core.types import utcnow
 from inventory.models import Product, StockMove, Transfer, TransferLine
 from pos.counter import BUSINESS_TZ
 from pos.counter_models import PAYMENT_METHODS, CashMovement, Payment, Sale, Shift
-from pos.errors import DomainError, NotFound
-from pos.models import Booth, User, Venue
-from pos.money import format_vnd
-from pos.types import utcnow
 from sync.models import BoothHealth, IngestedEvent
 
 STATUS_ORDER = {"reconciled": 0, "incomplete": 1, "mismatch": 2}

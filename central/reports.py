@@ -35,6 +35,10 @@ from sqlalchemy import and_, case, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from central.models import SalesDaily, SalesDailyBooth, SalesMonthly
+from core.errors import DomainError, NotFound
+from core.input import is_ascii_digits
+from core.models import Booth, User, Venue
+from core.types import utcnow
 from inventory.models import (
     ConsignmentIntake,
     ConsignmentLine,
@@ -44,10 +48,6 @@ from inventory.models import (
 )
 from pos.counter import BUSINESS_TZ
 from pos.counter_models import Sale, SaleLine, Shift
-from pos.errors import DomainError, NotFound
-from pos.input import is_ascii_digits
-from pos.models import Booth, User, Venue
-from pos.types import utcnow
 
 MAX_RANGE_DAYS = 400
 DEFAULT_RANGE_DAYS = 30

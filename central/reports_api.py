@@ -15,8 +15,8 @@ from flask_babel import gettext as _
 
 from central import reports
 from central.export import FORMATS, Column, export_response
-from pos.auth import OFFICE, allow
-from pos.extensions import db
+from core.auth import OFFICE, allow
+from core.extensions import db
 
 api = Blueprint("reports_api", __name__, url_prefix="/api/v1")
 

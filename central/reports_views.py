@@ -21,11 +21,11 @@ from central.reports_api import (
     run_signal,
     signal_title,
 )
-from pos.auth import OFFICE, allow
-from pos.errors import DomainError
-from pos.extensions import db
-from pos.models import Booth
-from pos.money import format_vnd
+from core.auth import OFFICE, allow
+from core.errors import DomainError
+from core.extensions import db
+from core.models import Booth
+from core.money import format_vnd
 
 pages = Blueprint("reports", __name__, template_folder="templates")
 

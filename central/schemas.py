@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, WithJsonSchema
 
 from central.catalog import FIRST_YEAR, MAX_PRICE
-from pos.input import DbIntegers
+from core.input import DbIntegers
 
 Id = Annotated[Any, WithJsonSchema({"type": "integer", "minimum": 1})]
 Day = Annotated[Any, WithJsonSchema({"type": "string", "format": "date"})]

@@ -13,8 +13,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from core.money import format_vnd
 from pos.counter import BUSINESS_TZ
-from pos.money import format_vnd
 from receipts.fonts import register_pdf_fonts
 
 STATUS_LABELS = {"preview": "Bản xem trước (chưa lưu)", "draft": "Bản nháp (chưa thanh toán)",

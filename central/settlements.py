@@ -35,6 +35,10 @@ from central.models import (
     Settlement,
     SettlementLine,
 )
+from core.errors import Conflict, DomainError, NotFound
+from core.models import Booth, User, Venue
+from core.money import format_vnd
+from core.types import utcnow
 from inventory.models import (
     ConsignmentIntake,
     ConsignmentLine,
@@ -45,10 +49,6 @@ from inventory.models import (
 )
 from pos.counter import BUSINESS_TZ
 from pos.counter_models import Sale, SaleLine
-from pos.errors import Conflict, DomainError, NotFound
-from pos.models import Booth, User, Venue
-from pos.money import format_vnd
-from pos.types import utcnow
 
 FULL_RATE_BP = 10_000
 MAX_PERIOD_DAYS = 366

@@ -9,10 +9,10 @@ from flask_login import current_user
 
 from central import schemas
 from central import settlements as service
-from pos.auth import OFFICE, allow
-from pos.errors import DomainError
-from pos.extensions import db
-from pos.input import is_ascii_digits, takes
+from core.auth import OFFICE, allow
+from core.errors import DomainError
+from core.extensions import db
+from core.input import is_ascii_digits, takes
 
 bp = Blueprint("settlements_api", __name__, url_prefix="/api/v1")
 

@@ -11,13 +11,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from central import settlements as service
+from core.auth import OFFICE, allow
+from core.errors import DomainError
+from core.extensions import db
+from core.input import is_ascii_digits
+from core.models import Booth, Venue
 from inventory.models import Producer, Product
 from inventory.warehouse import WAREHOUSE_CODE
-from pos.auth import OFFICE, allow
-from pos.errors import DomainError
-from pos.extensions import db
-from pos.input import is_ascii_digits
-from pos.models import Booth, Venue
 
 bp = Blueprint("settlements", __name__, template_folder="templates")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from sqlalchemy import func, select
 
-from pos.auth import OFFICE, allow
-from pos.extensions import db
-from pos.models import Booth, User, Venue
+from core.auth import OFFICE, allow
+from core.extensions import db
+from core.models import Booth, User, Venue
 
 bp = Blueprint("central", __name__, template_folder="templates")
 

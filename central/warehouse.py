@@ -12,6 +12,11 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from core.auth import OFFICE, allow
+from core.errors import DomainError
+from core.extensions import db
+from core.input import DbIntegers, is_ascii_digits, takes
+from core.models import Booth
 from inventory.models import (
     Barcode,
     ConsignmentIntake,
@@ -22,11 +27,6 @@ from inventory.models import (
 )
 from inventory.transfers import get_transfer, ship_transfer, transfer_differences
 from inventory.warehouse import central_warehouse, receive_consignment
-from pos.auth import OFFICE, allow
-from pos.errors import DomainError
-from pos.extensions import db
-from pos.input import DbIntegers, is_ascii_digits, takes
-from pos.models import Booth
 from sync.credentials import booth_by_code
 from sync.feeds import transfer_to_json
 

@@ -7,12 +7,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.errors import Conflict, DomainError
+from core.models import Booth, User
+from core.services import record_audit
+from core.types import utcnow
 from inventory.models import ADJUST_REASONS, Product, StockLot, StockMove
 from inventory.services import post_move
-from pos.errors import Conflict, DomainError
-from pos.models import Booth, User
-from pos.services import record_audit
-from pos.types import utcnow
 from sync.outbox import append_event
 
 MAX_ADJUST_QTY = 100_000

@@ -10,18 +10,18 @@ from flask_login import current_user
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased, selectinload
 
+from core.auth import ALL_ROLES, MANAGERS, allow
+from core.errors import N_, DomainError, NotFound
+from core.extensions import db
+from core.input import takes
+from core.models import Booth
 from inventory import services
 from inventory.adjustments import adjust_stock, move_to_json
 from inventory.barcodes import parse_scan
 from inventory.models import Barcode, Producer, Product, StockLevel
 from inventory.schemas import AdjustmentIn, ReorderPointIn
-from pos.auth import ALL_ROLES, MANAGERS, allow
 from pos.context import current_booth
 from pos.counter import normalise_id
-from pos.errors import N_, DomainError, NotFound
-from pos.extensions import db
-from pos.input import takes
-from pos.models import Booth
 
 bp = Blueprint("inventory_api", __name__, url_prefix="/api/v1")
 

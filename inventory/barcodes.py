@@ -26,7 +26,7 @@ from typing import Literal
 from stdnum import ean
 from stdnum.exceptions import InvalidChecksum
 
-from pos.errors import DomainError
+from core.errors import DomainError
 
 Kind = Literal["ean13", "ean8", "upca", "code128", "instore", "instore_price"]
 

@@ -7,8 +7,8 @@ import sys
 import click
 from flask.cli import AppGroup
 
+from core.extensions import db
 from inventory.services import ledger_differences, rebuild_levels
-from pos.extensions import db
 
 stock_group = AppGroup("stock", help="Tồn kho: đối chiếu và sửa số tồn theo sổ kho.")
 

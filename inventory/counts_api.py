@@ -10,15 +10,15 @@ from flask import Blueprint, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core.auth import BOOTH_STAFF, MANAGERS, allow
+from core.errors import DomainError
+from core.extensions import db
+from core.input import is_ascii_digits, takes
 from inventory import lots as lot_service
 from inventory import restock, stocktakes
 from inventory.adjustments import move_to_json
 from inventory.schemas import CommitIn, CountsIn, OneShotIn, RestockIn, StartIn, WriteOffIn
-from pos.auth import BOOTH_STAFF, MANAGERS, allow
 from pos.context import current_booth
-from pos.errors import DomainError
-from pos.extensions import db
-from pos.input import is_ascii_digits, takes
 
 bp = Blueprint("counts_api", __name__, url_prefix="/api/v1")
 

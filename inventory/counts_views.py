@@ -14,15 +14,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from core.auth import BOOTH_STAFF, MANAGERS, allow
+from core.errors import DomainError
+from core.extensions import db
+from core.input import is_ascii_digits
 from inventory import lots as lot_service
 from inventory import restock, stocktakes
 from inventory.barcodes import BarcodeError, parse_scan
 from inventory.models import Barcode, Producer, Product, Stocktake
-from pos.auth import BOOTH_STAFF, MANAGERS, allow
 from pos.context import current_booth
-from pos.errors import DomainError
-from pos.extensions import db
-from pos.input import is_ascii_digits
 
 bp = Blueprint("counts", __name__, template_folder="templates")
 

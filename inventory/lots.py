@@ -15,11 +15,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from core.errors import Conflict, DomainError, NotFound
+from core.models import Booth, User
+from core.types import utcnow
 from inventory.adjustments import adjust_stock
 from inventory.models import StockLevel, StockLot, StockMove
-from pos.errors import Conflict, DomainError, NotFound
-from pos.models import Booth, User
-from pos.types import utcnow
 
 BUSINESS_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_LOT_CODE = 40

@@ -16,9 +16,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pos.extensions import db
-from pos.models import _in
-from pos.types import UTCDateTime, new_uuid, utcnow
+from core.extensions import db
+from core.models import _in
+from core.types import UTCDateTime, new_uuid, utcnow
 
 PRODUCER_KINDS = ("company", "cooperative", "household", "other")
 CATEGORIES = ("food", "drink", "herbs", "handicraft", "other")

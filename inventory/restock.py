@@ -15,6 +15,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from core.errors import Conflict, DomainError
+from core.models import Booth, User
+from core.services import record_audit
+from core.types import utcnow
 from inventory.models import (
     Product,
     RestockLine,
@@ -25,10 +29,6 @@ from inventory.models import (
     TransferLine,
 )
 from inventory.services import LOW_STOCK
-from pos.errors import Conflict, DomainError
-from pos.models import Booth, User
-from pos.services import record_audit
-from pos.types import utcnow
 from sync.outbox import append_event
 
 SALES_WINDOW_DAYS = 30

@@ -14,11 +14,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StrictInt, StrictStr, WithJsonSchema
 
+from core.input import MAX_DB_INT, DbIntegers
 from inventory.adjustments import MAX_ADJUST_QTY
 from inventory.restock import MAX_NOTE
 from inventory.services import MAX_REORDER_POINT
 from inventory.stocktakes import MAX_COUNT
-from pos.input import MAX_DB_INT, DbIntegers
 
 
 class ReorderPointIn(BaseModel):

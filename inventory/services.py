@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
+from core.errors import DomainError, NotFound
+from core.models import Booth, User
+from core.textfold import fold
+from core.types import utcnow
 from inventory.models import MOVE_KINDS, Barcode, Producer, Product, StockLevel, StockMove
-from pos.errors import DomainError, NotFound
-from pos.models import Booth, User
-from pos.textfold import fold
-from pos.types import utcnow
 
 MAX_SEARCH_RESULTS = 50
 MAX_QUERY_LENGTH = 100  # longer searches are no product name, and SQLite's LIKE refuses them
@@ -345,7 +345,7 @@ def set_reorder_point(session: Session, *, booth: Booth, product: Product,
     before = level.reorder_point
     level.reorder_point = reorder_point
     session.flush()
-    from pos.services import record_audit
+    from core.services import record_audit
 
     record_audit(session, action="reorder_point_set", actor=by, booth=booth,
                  target_type="product", target_id=str(product.id),

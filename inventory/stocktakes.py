@@ -12,6 +12,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from core.errors import Conflict, DomainError, NotFound
+from core.models import Booth, User
+from core.services import record_audit
+from core.types import utcnow
 from inventory.adjustments import move_to_json
 from inventory.barcodes import BarcodeError, parse_scan
 from inventory.models import (
@@ -24,10 +28,6 @@ from inventory.models import (
     StocktakeLine,
 )
 from inventory.services import post_move
-from pos.errors import Conflict, DomainError, NotFound
-from pos.models import Booth, User
-from pos.services import record_audit
-from pos.types import utcnow
 from sync.outbox import append_event
 
 MAX_COUNT = 100_000

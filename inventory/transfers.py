@@ -14,12 +14,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from core.errors import Conflict, DomainError, NotFound
+from core.models import Booth, User
+from core.types import utcnow
 from inventory.lots import create_lot
 from inventory.models import Product, Transfer, TransferLine
 from inventory.services import post_move
-from pos.errors import Conflict, DomainError, NotFound
-from pos.models import Booth, User
-from pos.types import utcnow
 from sync.feeds import bump_feed
 from sync.outbox import append_event
 

@@ -15,14 +15,14 @@ from sqlalchemy import select
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import ValidationError
 
+from core.auth import ALL_ROLES, MANAGERS, allow
+from core.errors import DomainError
+from core.extensions import db
 from inventory import services
 from inventory.adjustments import MAX_ADJUST_QTY, adjust_stock
 from inventory.api import stock_query_args
 from inventory.models import ADJUST_REASONS, Barcode, Product
-from pos.auth import ALL_ROLES, MANAGERS, allow
 from pos.context import current_booth
-from pos.errors import DomainError
-from pos.extensions import db
 from pos.forms_sales import SelectChoice
 
 bp = Blueprint("inventory", __name__, template_folder="templates")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pos.models import Booth, Venue
+from core.models import Booth, Venue
 
 WAREHOUSE_CODE = "KHO-TT"
 WAREHOUSE_VENUE = "VP-TT"
@@ -35,10 +35,10 @@ def receive_consignment(session: Session, *, producer_id: int,
     from flask_babel import gettext as _
     from sqlalchemy import func
 
+    from core.errors import DomainError, NotFound
+    from core.types import utcnow
     from inventory.models import ConsignmentIntake, ConsignmentLine, Producer, Product, StockLot
     from inventory.services import post_move
-    from pos.errors import DomainError, NotFound
-    from pos.types import utcnow
 
     producer = session.get(Producer, producer_id)
     if producer is None:

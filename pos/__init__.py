@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 import gzip
 import hashlib
 import mimetypes
@@ -19,17 +18,15 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from core.config import Config
+from core.extensions import babel, csrf, db, login, migrate, sqlite_begin
+from core.input import BoundedMap
+from core.money import format_vnd
+from core.safejson import SafeJSONProvider
 from pos import labels
-from pos.config import Config
-from pos.extensions import babel, csrf, db, login, migrate
-from pos.input import BoundedMap
-from pos.money import format_vnd
-from pos.safejson import SafeJSONProvider
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
-# Reads need no write lock; everything else takes SQLite's writer lock up front.
-sqlite_begin = contextvars.ContextVar("sqlite_begin", default="BEGIN IMMEDIATE")
 # Writers that read and price first and take the lock themselves, for their inserts only
 # (``pos.counter.writelock``).
 READ_FIRST_ENDPOINTS = frozenset({"counter_api.create_sale"})
@@ -39,7 +36,7 @@ def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
     """The pysqlite recipe: our own BEGIN, so write transactions start IMMEDIATE and
     never fail half-way with SQLITE_BUSY; WAL and synchronous=FULL so a committed sale
     survives a power cut. A writer waits ``busy_timeout_ms`` for the lock, then the
-    request answers 503 (``pos.errors``)."""
+    request answers 503 (``core.errors``)."""
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, connection_record):
@@ -250,7 +247,7 @@ class PackedStatic:
 
 
 def _public_view(view):
-    from pos.auth import public
+    from core.auth import public
 
     return public(view)
 
@@ -293,10 +290,10 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
                    timezone_selector=lambda: "Asia/Ho_Chi_Minh")
 
     import central.models  # noqa: F401  (register every table on the metadata)
+    import core.models  # noqa: F401
     import inventory.models  # noqa: F401
     import pos.booth_settings  # noqa: F401
     import pos.counter_models  # noqa: F401
-    import pos.models  # noqa: F401
     import receipts.models  # noqa: F401
     import sync.feeds  # noqa: F401  (stamps catalogue changes with the feed's version)
     import sync.models  # noqa: F401
@@ -323,8 +320,8 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
         sqlite_begin.set("BEGIN IMMEDIATE")
         g.pop("ocop_committed", None)
 
-    from pos.auth import init_auth
-    from pos.errors import register_error_handlers
+    from core.auth import init_auth
+    from core.errors import register_error_handlers
 
     init_auth(app)
     register_error_handlers(app)

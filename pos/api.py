@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from flask_login import current_user
 
-from pos.auth import ALL_ROLES, allow, public
+from core.auth import ALL_ROLES, allow, public
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -4,7 +4,7 @@ The audit trail, the stock ledger, sale lines and payments refuse UPDATE and DEL
 (and TRUNCATE on PostgreSQL). A sale row refuses DELETE and any UPDATE but its one
 legal change: ``completed`` → ``voided`` with the void's reason, who and when. A mistake
 is corrected by a new row (a compensating move, a refund), never by an edit. The ORM
-guard in ``pos.models`` catches slips in our code; these catch everything else.
+guard in ``core.models`` catches slips in our code; these catch everything else.
 """
 
 from __future__ import annotations

@@ -17,10 +17,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from pos.errors import DomainError
-from pos.extensions import db
-from pos.models import Booth, User
-from pos.types import UTCDateTime, utcnow
+from core.errors import DomainError
+from core.extensions import db
+from core.models import Booth, User
+from core.types import UTCDateTime, utcnow
 
 
 class BoothSetting(db.Model):

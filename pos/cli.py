@@ -12,13 +12,13 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from central.catalog import prices_group
+from core.cli_errors import CliError
+from core.config import Config
+from core.errors import DomainError
+from core.extensions import db
 from inventory.cli import stock_group
 from pos import create_app
-from pos.cli_errors import CliError
 from pos.cli_help import OcopGroup
-from pos.config import Config
-from pos.errors import DomainError
-from pos.extensions import db
 from receipts.cli import printer_group
 from sync.backup import backup_command, restore_command
 from sync.cli import booth_group, check_restore, sync_command
@@ -87,7 +87,7 @@ user_group = AppGroup("user", help="Người dùng.")
 @click.option("--full-name", default="", help="Họ và tên, in trên hóa đơn và báo cáo.")
 def create_user_command(name: str, role: str, booth_code: str | None, full_name: str):
     """Create a user; the password comes from standard input or a prompt."""
-    from pos.services import create_user
+    from core.services import create_user
 
     if sys.stdin.isatty():
         password = click.prompt("Mật khẩu", hide_input=True, confirmation_prompt="Nhập lại")
@@ -113,8 +113,8 @@ token_group = AppGroup("token", help="Mã truy cập API (Bearer).")
 @click.option("--label", default="", help="Ghi chú để nhận ra mã, ví dụ tên máy.")
 def create_token_command(name: str, label: str):
     """Print a new API token for that user, alone on the last line (shown once)."""
-    from pos.models import User
-    from pos.services import create_token
+    from core.models import User
+    from core.services import create_token
 
     user = db.session.scalar(select(User).where(User.username == name.strip().lower()))
     if user is None:
@@ -132,7 +132,7 @@ def create_token_command(name: str, label: str):
 @click.argument("prefix")
 def revoke_token_command(prefix: str):
     """Revoke a token by the prefix shown when it was created."""
-    from pos.services import revoke_token
+    from core.services import revoke_token
 
     try:
         revoke_token(db.session, prefix=prefix)
@@ -159,8 +159,8 @@ CHAIN_PROBLEMS = {
 @with_appcontext
 def audit_verify_command(booth_code: str | None):
     """Check every audit chain; exit 1 naming the first bad entry."""
-    from pos.models import Booth
-    from pos.services import audit_chains, check_audit_chain
+    from core.models import Booth
+    from core.services import audit_chains, check_audit_chain
 
     booths = {booth.id: booth.code for booth in db.session.scalars(select(Booth))}
     chains = audit_chains(db.session)
@@ -270,7 +270,7 @@ def build_demo_app(folder: Path, *, role: str, booth_code: str, **extra):
 def demo_sync_token(central, booth_folder: Path, booth_code: str) -> str:
     """The demo booth's sync credential: kept in its folder, registered at the demo central
     on first use (or again, when central's data was deleted)."""
-    from pos.errors import Unauthorized
+    from core.errors import Unauthorized
     from sync.credentials import booth_by_code, booth_for_token, register_booth
 
     path = booth_folder / "sync_token"

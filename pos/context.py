@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from pos.errors import DomainError
-from pos.extensions import db
-from pos.models import Booth
+from core.errors import DomainError
+from core.extensions import db
+from core.models import Booth
 
 
 def booth_by_code(code: str) -> Booth:

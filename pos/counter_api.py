@@ -1,6 +1,6 @@
 """The till's JSON API (contract: shifts, sales, refunds, voids, VietQR under /api/v1).
 
-Views read their body as a declared schema (``pos.schemas`` through ``pos.input.takes``:
+Views read their body as a declared schema (``pos.schemas`` through ``core.input.takes``:
 malformed JSON → 400, a wrong type → 422 naming the field, unknown fields ignored), call
 one service, commit, answer.
 """
@@ -11,13 +11,13 @@ from flask import Blueprint, current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core.auth import BOOTH_STAFF, MANAGERS, allow
+from core.errors import Conflict, DomainError
+from core.extensions import db
+from core.input import is_ascii_digits, takes
 from pos import counter, schemas
-from pos.auth import BOOTH_STAFF, MANAGERS, allow
 from pos.context import current_booth
 from pos.counter_models import DENOMINATIONS
-from pos.errors import Conflict, DomainError
-from pos.extensions import db
-from pos.input import is_ascii_digits, takes
 from pos.vietqr import vietqr_for_till
 from receipts import queue
 

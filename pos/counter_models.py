@@ -22,10 +22,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pos.enums import CashKind, PaymentMethod, SaleKind, SaleStatus, ShiftStatus
-from pos.extensions import db
-from pos.models import Booth, User, _in
-from pos.types import UTCDateTime, new_uuid, utcnow
+from core.enums import CashKind, PaymentMethod, SaleKind, SaleStatus, ShiftStatus
+from core.extensions import db
+from core.models import Booth, User, _in
+from core.types import UTCDateTime, new_uuid, utcnow
 
 SHIFT_STATUSES = tuple(s.value for s in ShiftStatus)
 CASH_KINDS = tuple(k.value for k in CashKind)

@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from core.models import Booth, User, Venue
+from core.textfold import fold
 from inventory.barcodes import ean13_with_check, make_instore_code
 from inventory.models import Barcode, Producer, Product
 from inventory.services import post_move
-from pos.models import Booth, User, Venue
-from pos.textfold import fold
 
 DEMO_PASSWORD = "ocop-demo-2026"
 OFFICE_USERNAME = "vanphong"

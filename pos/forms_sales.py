@@ -1,5 +1,5 @@
 """Forms of the receipts pages: refund, void and reprint (CSRF is checked for every
-cookie-session post in ``pos.auth``). They check shapes; the rules (how much is left,
+cookie-session post in ``core.auth``). They check shapes; the rules (how much is left,
 the reason, the shift) stay in the services, which raise ``DomainError``."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField
 from wtforms.validators import ValidationError
 
+from core.safejson import nfc
 from pos.counter import MAX_ID, MAX_LINES, MAX_QTY
-from pos.safejson import nfc
 
 try:  # wtforms 3.3 deprecates (value, label) tuples; older versions only know tuples
     from wtforms.fields.choices import SelectChoice

@@ -14,13 +14,13 @@ from flask import Blueprint, current_app, render_template
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from core.auth import allow
+from core.enums import SaleKind, SaleStatus, ShiftStatus
+from core.extensions import db
+from core.models import Booth
 from inventory import services as inventory_services
-from pos.auth import allow
 from pos.context import current_booth
 from pos.counter_models import PAYMENT_METHODS, Payment, Sale, Shift
-from pos.enums import SaleKind, SaleStatus, ShiftStatus
-from pos.extensions import db
-from pos.models import Booth
 
 bp = Blueprint("home", __name__)
 

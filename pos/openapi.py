@@ -1,6 +1,6 @@
 """An OpenAPI document built from the routes this instance actually serves.
 
-Request bodies are the very pydantic models that parse them (``pos.input.takes``), their
+Request bodies are the very pydantic models that parse them (``core.input.takes``), their
 JSON Schemas gathered under ``components/schemas``; path parameters are typed from the
 route's converters; every answer is described: a success in JSON (or a document such as
 a PDF), every failure in the contract's error format.
@@ -14,7 +14,7 @@ from flask import Flask
 from pydantic.json_schema import models_json_schema
 from werkzeug.routing import IntegerConverter, PathConverter
 
-from pos.input import MAX_DB_INT
+from core.input import MAX_DB_INT
 
 ERROR_SCHEMA = {
     "type": "object",

@@ -16,11 +16,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
+from core.errors import NotFound
+from core.models import Booth, User
+from core.types import utcnow
 from pos import counter
 from pos.counter_models import Sale, SaleLine, Shift
-from pos.errors import NotFound
-from pos.models import Booth, User
-from pos.types import utcnow
 from receipts import queue
 
 PER_PAGE = 50

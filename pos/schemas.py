@@ -1,4 +1,4 @@
-"""The till's JSON request bodies, declared once: they parse the input (``pos.input``)
+"""The till's JSON request bodies, declared once: they parse the input (``core.input``)
 and are the request bodies of the OpenAPI document.
 
 Types are strict (``"2"`` is no quantity, ``1.5`` no amount of đồng, ``true`` no
@@ -13,8 +13,8 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, Discriminator, Field, StrictInt, StrictStr, Tag
 
+from core.errors import N_
 from pos.counter.common import MAX_AMOUNT, MAX_QTY
-from pos.errors import N_
 
 MAX_TEXT = 500
 

@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 import qrcode
 import qrcode.image.svg
 
-from pos.textfold import strip_accents
+from core.textfold import strip_accents
 
 NAPAS_GUID = "A000000727"
 SERVICES = ("QRIBFTTA", "QRIBFTTC")  # transfer to an account / to a card

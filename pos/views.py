@@ -11,10 +11,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from pos import services
-from pos.auth import ALL_ROLES, allow, public
-from pos.errors import DomainError
-from pos.extensions import db
+from core import services
+from core.auth import ALL_ROLES, allow, public
+from core.errors import DomainError
+from core.extensions import db
 from pos.forms import LoginForm
 
 bp = Blueprint("web", __name__)

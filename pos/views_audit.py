@@ -8,11 +8,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from pos.auth import allow
+from core.auth import allow
+from core.extensions import db
+from core.models import AuditEntry
+from core.services import check_audit_chain
 from pos.context import current_booth
-from pos.extensions import db
-from pos.models import AuditEntry
-from pos.services import check_audit_chain
 
 bp = Blueprint("audit", __name__)
 

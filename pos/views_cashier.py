@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from pos.auth import BOOTH_STAFF, allow
+from core.auth import BOOTH_STAFF, allow
 from pos.context import current_booth
 
 bp = Blueprint("pos", __name__)

@@ -7,12 +7,12 @@ from flask import Blueprint, Response, current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core.auth import BOOTH_STAFF, allow
+from core.errors import N_, DomainError
+from core.extensions import db
+from core.input import no_body, takes
 from pos import counter
-from pos.auth import BOOTH_STAFF, allow
 from pos.context import current_booth
-from pos.errors import N_, DomainError
-from pos.extensions import db
-from pos.input import no_body, takes
 from pos.schemas import ReprintIn
 from receipts import queue
 from receipts.document import ZReportDocument

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from pos.cli_errors import CliError
+from core.cli_errors import CliError
 
 printer_group = AppGroup("printer", help="Máy in hóa đơn (OCOP_PRINTER).")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from typing import Literal, NamedTuple
 
-from pos.money import vat_contained
+from core.money import vat_contained
 
 # Vietnam has kept UTC+7 without daylight saving since 1975; a fixed offset avoids
 # depending on the tzdata package on Windows booth PCs.

@@ -21,7 +21,7 @@ from reportlab.pdfgen.canvas import Canvas
 from stdnum import ean
 from stdnum.exceptions import ValidationError
 
-from pos.money import format_vnd
+from core.money import format_vnd
 
 from .layout import STAR, wrap
 from .pdf import _draw_qr, draw_runs, font_name, run_width

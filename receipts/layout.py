@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from pos.money import format_vnd
+from core.money import format_vnd
 
 from .document import (
     PAYMENT_METHOD_LABELS,

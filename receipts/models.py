@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pos.extensions import db
-from pos.models import User, _in
-from pos.types import UTCDateTime, new_uuid, utcnow
+from core.extensions import db
+from core.models import User, _in
+from core.types import UTCDateTime, new_uuid, utcnow
 
 JOB_KINDS = ("receipt", "zreport")
 JOB_STATES = ("pending", "printing", "done", "failed")

@@ -21,7 +21,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from pos.money import format_vnd
+from core.money import format_vnd
 
 from .document import ReceiptDocument, ReceiptLine, ZReportDocument, format_local
 from .fonts import glyph_runs, register_pdf_fonts

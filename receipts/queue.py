@@ -15,13 +15,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload, object_session
 
+from core.errors import NotFound
+from core.models import Booth, User
+from core.services import record_audit
+from core.types import utcnow
+from core.workers import BackgroundWorker, wake_worker
 from pos.counter import expected_cash_visible, shift_report
 from pos.counter_models import Sale, Shift
-from pos.errors import NotFound
-from pos.models import Booth, User
-from pos.services import record_audit
-from pos.types import utcnow
-from pos.workers import BackgroundWorker, wake_worker
 from receipts.document import (
     ReceiptDocument,
     ReceiptLine,
@@ -314,9 +314,8 @@ class PrintWorker(BackgroundWorker):
             return self.settings
 
     def run_once(self) -> float:
-        from pos import sqlite_begin
+        from core.extensions import db, sqlite_begin
         from pos.context import booth_by_code
-        from pos.extensions import db
 
         if not self._glyphs_drawn:  # once, in this thread, before the first sale
             from receipts.raster import warm_glyphs

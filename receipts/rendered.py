@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pos.errors import NotFound
+from core.errors import NotFound
 
 from .document import ReceiptDocument, ZReportDocument
 from .printers import PrintSettings

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, selectinload
 from stdnum import ean
 from stdnum.exceptions import ValidationError
 
+from core.errors import Conflict, DomainError, NotFound
 from inventory.barcodes import PRICE_PREFIX, make_instore_code
 from inventory.models import Barcode, Product
-from pos.errors import Conflict, DomainError, NotFound
 
 from .labels import LABEL_LAYOUTS, LabelError, LabelItem, labels_pdf
 from .printers import PrinterError, PrintSettings, send

@@ -27,11 +27,11 @@ except ImportError:  # pragma: no cover
     def SelectChoice(value: str, label: str) -> tuple[str, str]:  # noqa: N802
         return (value, label)
 
+from core.auth import allow
+from core.errors import DomainError
+from core.extensions import db
 from inventory import services as inventory_services
-from pos.auth import allow
 from pos.context import current_booth
-from pos.errors import DomainError
-from pos.extensions import db
 from pos.forms_sales import whole_number
 
 from . import queue, services

@@ -11,13 +11,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from core.auth import ALL_ROLES, MANAGERS, OFFICE, allow
+from core.errors import DomainError, Malformed, Unauthorized
+from core.extensions import db
+from core.input import DbIntegers, is_ascii_digits, no_body, takes
 from inventory.models import Transfer
 from inventory.transfers import get_transfer, receive_transfer
-from pos.auth import ALL_ROLES, MANAGERS, OFFICE, allow
 from pos.context import current_booth
-from pos.errors import DomainError, Malformed, Unauthorized
-from pos.extensions import db
-from pos.input import DbIntegers, is_ascii_digits, no_body, takes
 from sync import feeds, ingest
 from sync.credentials import booth_for_token
 from sync.models import IngestedEvent, SyncEpoch
@@ -37,7 +37,7 @@ def exact_json_body() -> object:
     """A booth's batch exactly as sent: each event's hash covers its payload, so its
     strings must not be normalised on the way in (the app's provider would); depth and
     valid Unicode are still checked."""
-    from pos.safejson import check_depth
+    from core.safejson import check_depth
 
     try:
         text = request.get_data(cache=True).decode("utf-8")

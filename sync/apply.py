@@ -23,6 +23,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from core.models import Booth, User
+from core.types import new_uuid, utcnow
 from inventory.models import (
     Product,
     RestockLine,
@@ -33,8 +35,6 @@ from inventory.models import (
     TransferLine,
 )
 from pos.counter_models import CashMovement, Payment, Sale, SaleLine, Shift
-from pos.models import Booth, User
-from pos.types import new_uuid, utcnow
 
 INACTIVE_PASSWORD = "!sync"  # no password hash matches it: the account cannot sign in
 

@@ -21,8 +21,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from pos.extensions import db
-from pos.workers import BackgroundWorker
+from core.extensions import db
+from core.workers import BackgroundWorker
 
 BACKUP_DIR = "backups"
 PREFIX = "ocop-"
@@ -133,7 +133,7 @@ def backup_command(dest: Path | None):
 @with_appcontext
 def restore_command(backup: Path, yes: bool):
     """Restore a backup (stop the booth first); a new sync epoch starts at once."""
-    from pos.models import Booth
+    from core.models import Booth
 
     app = current_app._get_current_object()
     if app.config["OCOP_ROLE"] != "booth":

@@ -7,9 +7,9 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from pos.cli_errors import CliError
-from pos.errors import DomainError
-from pos.extensions import db
+from core.cli_errors import CliError
+from core.errors import DomainError
+from core.extensions import db
 
 booth_group = AppGroup("booth", help="Quầy và mã đồng bộ của quầy (ở trung tâm).")
 

@@ -16,11 +16,10 @@ import httpx
 from flask import Flask
 from sqlalchemy import select
 
-from pos import sqlite_begin
+from core.extensions import db, sqlite_begin
+from core.types import utcnow
+from core.workers import BackgroundWorker, wake_worker
 from pos.context import booth_by_code
-from pos.extensions import db
-from pos.types import utcnow
-from pos.workers import BackgroundWorker, wake_worker
 from sync import feeds, outbox
 from sync.models import OutboxEvent, SyncState
 
@@ -304,7 +303,7 @@ class CentralClient:
 def _audit_head(session, booth, state: SyncState) -> dict:
     """The booth's audit chain head for central, and the MAC it holds now at the seq
     central last recorded."""
-    from pos.services import audit_head, audit_mac_at
+    from core.services import audit_head, audit_mac_at
 
     head = audit_head(session, booth_id=booth.id) or {"seq": 0, "mac": ""}
     if state.audit_seq_at_central:

@@ -11,10 +11,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pos.errors import NotFound, Unauthorized
-from pos.models import Booth
-from pos.services import hash_token
-from pos.types import utcnow
+from core.errors import NotFound, Unauthorized
+from core.models import Booth
+from core.services import hash_token
+from core.types import utcnow
 from sync.models import BoothCredential
 
 TOKEN_BYTES = 32  # 256 bits

@@ -13,9 +13,9 @@ from flask import current_app, has_app_context
 from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from core.errors import Conflict
+from core.models import Booth
 from inventory.models import Barcode, Producer, Product, Transfer, TransferLine
-from pos.errors import Conflict
-from pos.models import Booth
 from sync.models import FeedHead
 from sync.outbox import sync_state
 

@@ -21,9 +21,9 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pos.errors import Conflict, DomainError, Forbidden
-from pos.models import Booth
-from pos.types import utcnow
+from core.errors import Conflict, DomainError, Forbidden
+from core.models import Booth
+from core.types import utcnow
 from sync.apply import MalformedEvent, apply_events
 from sync.models import EVENT_TYPES, BoothHealth, IngestedEvent, SyncConflict, SyncEpoch
 from sync.outbox import canonical_hash

@@ -23,9 +23,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pos.extensions import db
-from pos.models import Booth, _in
-from pos.types import UTCDateTime, new_uuid, utcnow
+from core.extensions import db
+from core.models import Booth, _in
+from core.types import UTCDateTime, new_uuid, utcnow
 
 EVENT_TYPES = ("sale_completed", "sale_refunded", "sale_voided", "shift_opened",
                "shift_closed", "cash_moved", "transfer_received", "stock_adjusted",

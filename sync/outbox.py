@@ -21,8 +21,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from pos.models import Booth
-from pos.types import new_uuid, utcnow
+from core.models import Booth
+from core.types import new_uuid, utcnow
 from sync.models import EVENT_TYPES, OutboxEvent, SyncState
 
 WATERMARK_FILE = "sync-watermark.json"

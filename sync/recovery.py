@@ -8,8 +8,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pos.models import Booth
-from pos.types import utcnow
+from core.models import Booth
+from core.types import utcnow
 from sync.apply import apply_events, parse_time
 from sync.models import OutboxEvent
 

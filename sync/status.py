@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pos.models import Booth
-from pos.types import utcnow
+from core.models import Booth
+from core.types import utcnow
 from sync.models import BoothHealth, IngestedEvent, SyncState
 from sync.outbox import pending_summary
 

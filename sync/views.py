@@ -8,14 +8,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from core.auth import BOOTH_STAFF, MANAGERS, OFFICE, allow
+from core.errors import DomainError
+from core.extensions import db
+from core.input import is_ascii_digits
+from core.models import Booth
 from inventory.models import Transfer
 from inventory.transfers import get_transfer, receive_transfer
-from pos.auth import BOOTH_STAFF, MANAGERS, OFFICE, allow
 from pos.context import current_booth
-from pos.errors import DomainError
-from pos.extensions import db
-from pos.input import is_ascii_digits
-from pos.models import Booth
 from sync.models import IngestedEvent
 from sync.status import sync_status
 

@@ -13,9 +13,9 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import select
 
+from core.config import Config
+from core.extensions import db
 from pos import create_app
-from pos.config import Config
-from pos.extensions import db
 from tests.postgres import temporary_database
 
 FAST_HASH = "pbkdf2:sha256:1000"  # tests sign in often; production uses scrypt
@@ -106,7 +106,7 @@ def seeded(app):
 def make_user(app):
     from werkzeug.security import generate_password_hash
 
-    from pos.models import Booth, User
+    from core.models import Booth, User
 
     def make(username: str, role: str = "cashier", booth: str | None = "COOP-01",
              password: str = TEST_PASSWORD, **overrides) -> int:

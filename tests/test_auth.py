@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from core.extensions import db
+from core.models import ApiToken, User
+from core.money import format_vnd
 from pos.cli import create_token_command, create_user_command, revoke_token_command
-from pos.extensions import db
-from pos.models import ApiToken, User
-from pos.money import format_vnd
 from tests.conftest import TEST_PASSWORD, login
 
 

@@ -10,10 +10,10 @@ from importlib import resources
 from sqlalchemy import func, select
 from stdnum import ean
 
+from core.extensions import db
+from core.models import Booth, User, Venue
 from inventory.models import Barcode, Producer, Product, StockLevel, StockMove
 from pos.demo import DEMO_PASSWORD, seed_demo
-from pos.extensions import db
-from pos.models import Booth, User, Venue
 from tests.conftest import FAST_HASH, build_app, login
 
 

@@ -1,6 +1,7 @@
 """The counter and the print queue, and the command line and its command groups, must
-not import each other (issue 12): a loop makes the import order matter, and importing
-one of them first in a fresh interpreter fails half-way."""
+not import each other, and the shared base (``core``) imports none of them (issue 12):
+a loop makes the import order matter, and importing one of them first in a fresh
+interpreter fails half-way."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("pos", "receipts", "sync", "inventory", "central")
+DOMAINS = ("pos", "receipts", "sync", "inventory", "central")
+PACKAGES = ("core", *DOMAINS)
 
 
 def _module_name(path: Path) -> str:
@@ -85,7 +87,18 @@ def test_no_import_loop_between(one, other):
     assert not (_reaches(graph, a, b) and _reaches(graph, b, a)), f"{one} ⇄ {other}"
 
 
-@pytest.mark.parametrize("first", ["receipts.queue", "pos.counter", "receipts.cli",
+def test_the_shared_base_imports_no_domain_package():
+    """``core`` is what every domain stands on: one import of a domain from it and the
+    base can no longer be loaded, tested or reused on its own."""
+    graph = import_graph()
+    base = _group(graph, "core")
+    assert base
+    leaks = sorted(f"{module} → {target}" for module in base for target in graph[module]
+                   if target.split(".")[0] in DOMAINS)
+    assert not leaks, leaks
+
+
+@pytest.mark.parametrize("first", ["core.auth", "receipts.queue", "pos.counter", "receipts.cli",
                                    "pos.cli", "pos.counter.pricing"])
 def test_each_module_imports_first_in_a_fresh_interpreter(first):
     result = subprocess.run([sys.executable, "-c", f"import {first}"], cwd=ROOT,

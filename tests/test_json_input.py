@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 
+from core.extensions import db
+from core.models import User
+from core.services import create_token
 from inventory.models import StockLevel
-from pos.extensions import db
-from pos.models import User
-from pos.services import create_token
 from sync.outbox import canonical_hash
 from tests.sync.conftest import make_central, register
 

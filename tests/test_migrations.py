@@ -8,9 +8,9 @@ from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 from sqlalchemy import inspect
 
+from core.extensions import db
 from pos import MIGRATIONS_DIR
 from pos.cli import init_command
-from pos.extensions import db
 from tests.conftest import build_app
 
 

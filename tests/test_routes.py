@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from pos.extensions import db
-from pos.services import create_token
+from core.extensions import db
+from core.services import create_token
 from tests.conftest import FAST_HASH, build_app
 
 PUBLIC = "public"
@@ -200,8 +200,8 @@ SAMPLE_ARGS = {"product_id": 1, "code": "8936000000004", "id": 1,
 
 
 def _tokens(app: Flask) -> dict[str, str]:
+    from core.models import User
     from pos.demo import seed_demo
-    from pos.models import User
 
     tokens = {}
     with app.app_context():
@@ -284,8 +284,8 @@ def test_a_view_without_declared_roles_is_refused_to_everyone(tmp_path):
 
 def _more_tokens(app: Flask) -> dict[str, str]:
     """Tokens of another booth's cashier and manager, and a revoked one of this booth."""
-    from pos.models import Booth, User
-    from pos.services import revoke_token
+    from core.models import Booth, User
+    from core.services import revoke_token
 
     tokens = {}
     with app.app_context():

@@ -5,7 +5,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pos.textfold import fold, strip_accents
+from core.textfold import fold, strip_accents
 
 
 def test_spellings_of_fish_sauce_fold_the_same():

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from core.extensions import db
+from core.models import Booth
+from core.textfold import fold
 from inventory import services
 from inventory.models import Producer, Product
-from pos.extensions import db
-from pos.models import Booth
-from pos.textfold import fold
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import select
 
-from pos.extensions import db
+from core.extensions import db
 from tests.conftest import FAST_HASH, TEST_PASSWORD, build_app, login
 from tests.pos.test_counter_support import make_till
 
@@ -207,8 +207,8 @@ def test_every_booth_page_speaks_one_vietnamese(booth, username):
 def test_every_central_page_speaks_one_vietnamese(tmp_path):
     from werkzeug.security import generate_password_hash
 
+    from core.models import User
     from pos.demo import seed_demo
-    from pos.models import User
 
     central = build_app(tmp_path, role="central")
     with central.app_context():

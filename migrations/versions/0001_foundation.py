@@ -8,7 +8,7 @@ Create Date: 2026-11-28 20:42:28.230538
 from alembic import op
 import sqlalchemy as sa
 
-import pos.types  # noqa: F401  (custom column types)
+import core.types  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
@@ -24,7 +24,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=64), nullable=False),
     sa.Column('remote_addr', sa.String(length=64), nullable=False),
-    sa.Column('at', pos.types.UTCDateTime(), nullable=False),
+    sa.Column('at', core.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_login_failure'))
     )
     with op.batch_alter_table('login_failure', schema=None) as batch_op:
@@ -84,7 +84,7 @@ def upgrade():
     sa.Column('vat_rate', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('origin_url', sa.String(length=300), nullable=False),
-    sa.Column('updated_at', pos.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', core.types.UTCDateTime(), nullable=False),
     sa.CheckConstraint("category IN ('food', 'drink', 'herbs', 'handicraft', 'other')", name=op.f('ck_product_category')),
     sa.CheckConstraint('price >= 0', name=op.f('ck_product_price')),
     sa.CheckConstraint('stars BETWEEN 3 AND 5', name=op.f('ck_product_stars')),
@@ -114,7 +114,7 @@ def upgrade():
     sa.Column('booth_id', sa.Integer(), nullable=False),
     sa.Column('product_id', sa.Integer(), nullable=False),
     sa.Column('on_hand', sa.Integer(), nullable=False),
-    sa.Column('updated_at', pos.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', core.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['booth_id'], ['booth.id'], name=op.f('fk_stock_level_booth_id_booth')),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_stock_level_product_id_product')),
     sa.PrimaryKeyConstraint('booth_id', 'product_id', name=op.f('pk_stock_level'))
@@ -128,7 +128,7 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=256), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('locale', sa.String(length=5), nullable=False),
-    sa.Column('created_at', pos.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(), nullable=False),
     sa.CheckConstraint("locale IN ('vi', 'en')", name=op.f('ck_user_locale')),
     sa.CheckConstraint("role IN ('cashier', 'manager', 'office', 'admin')", name=op.f('ck_user_role')),
     sa.CheckConstraint("role NOT IN ('cashier', 'manager') OR booth_id IS NOT NULL", name=op.f('ck_user_booth_staff')),
@@ -145,9 +145,9 @@ def upgrade():
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('prefix', sa.String(length=12), nullable=False),
     sa.Column('label', sa.String(length=100), nullable=False),
-    sa.Column('created_at', pos.types.UTCDateTime(), nullable=False),
-    sa.Column('last_used_at', pos.types.UTCDateTime(), nullable=True),
-    sa.Column('revoked_at', pos.types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', core.types.UTCDateTime(), nullable=False),
+    sa.Column('last_used_at', core.types.UTCDateTime(), nullable=True),
+    sa.Column('revoked_at', core.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_api_token_user_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))
@@ -159,7 +159,7 @@ def upgrade():
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('booth_id', sa.Integer(), nullable=True),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('at', pos.types.UTCDateTime(), nullable=False),
+    sa.Column('at', core.types.UTCDateTime(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('approver_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=50), nullable=False),
@@ -188,7 +188,7 @@ def upgrade():
     sa.Column('reference', sa.String(length=100), nullable=False),
     sa.Column('note', sa.String(length=300), nullable=False),
     sa.Column('by_id', sa.Integer(), nullable=True),
-    sa.Column('at', pos.types.UTCDateTime(), nullable=False),
+    sa.Column('at', core.types.UTCDateTime(), nullable=False),
     sa.CheckConstraint("kind IN ('receive', 'transfer_in', 'sale', 'refund', 'adjust', 'count', 'expire')", name=op.f('ck_stock_move_kind')),
     sa.CheckConstraint('qty <> 0', name=op.f('ck_stock_move_qty_nonzero')),
     sa.ForeignKeyConstraint(['booth_id'], ['booth.id'], name=op.f('fk_stock_move_booth_id_booth')),

@@ -8,7 +8,7 @@ Create Date: 2026-11-28 20:51:12.653888
 from alembic import op
 import sqlalchemy as sa
 
-import pos.types  # noqa: F401  (custom column types)
+import core.types  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
@@ -26,10 +26,10 @@ def upgrade():
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('type', sa.String(length=40), nullable=False),
     sa.Column('shift_id', sa.String(length=36), nullable=True),
-    sa.Column('occurred_at', pos.types.UTCDateTime(), nullable=False),
+    sa.Column('occurred_at', core.types.UTCDateTime(), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
-    sa.Column('acked_at', pos.types.UTCDateTime(), nullable=True),
+    sa.Column('acked_at', core.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['booth_id'], ['booth.id'], name=op.f('fk_outbox_event_booth_id_booth')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_event')),
     sa.UniqueConstraint('booth_id', 'seq', name='uq_outbox_event_booth_seq')
@@ -43,8 +43,8 @@ def upgrade():
     sa.Column('booth_id', sa.Integer(), nullable=False),
     sa.Column('cashier_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
-    sa.Column('opened_at', pos.types.UTCDateTime(), nullable=False),
-    sa.Column('closed_at', pos.types.UTCDateTime(), nullable=True),
+    sa.Column('opened_at', core.types.UTCDateTime(), nullable=False),
+    sa.Column('closed_at', core.types.UTCDateTime(), nullable=True),
     sa.Column('business_day', sa.Date(), nullable=False),
     sa.Column('opening_float', sa.Integer(), nullable=False),
     sa.Column('counted_cash', sa.Integer(), nullable=True),
@@ -75,7 +75,7 @@ def upgrade():
     sa.Column('amount', sa.Integer(), nullable=False),
     sa.Column('reason', sa.String(length=300), nullable=False),
     sa.Column('by_id', sa.Integer(), nullable=False),
-    sa.Column('at', pos.types.UTCDateTime(), nullable=False),
+    sa.Column('at', core.types.UTCDateTime(), nullable=False),
     sa.CheckConstraint("kind IN ('in', 'out')", name=op.f('ck_cash_movement_kind')),
     sa.CheckConstraint('amount > 0', name=op.f('ck_cash_movement_amount_positive')),
     sa.ForeignKeyConstraint(['by_id'], ['user.id'], name=op.f('fk_cash_movement_by_id_user')),
@@ -92,7 +92,7 @@ def upgrade():
     sa.Column('number', sa.String(length=50), nullable=False),
     sa.Column('shift_id', sa.String(length=36), nullable=False),
     sa.Column('cashier_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', pos.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('kind', sa.String(length=10), nullable=False),
     sa.Column('refund_of_id', sa.String(length=36), nullable=True),
@@ -103,7 +103,7 @@ def upgrade():
     sa.Column('reason', sa.String(length=500), nullable=False),
     sa.Column('void_reason', sa.String(length=500), nullable=False),
     sa.Column('voided_by_id', sa.Integer(), nullable=True),
-    sa.Column('voided_at', pos.types.UTCDateTime(), nullable=True),
+    sa.Column('voided_at', core.types.UTCDateTime(), nullable=True),
     sa.Column('request_hash', sa.String(length=64), nullable=False),
     sa.CheckConstraint("(kind = 'refund') = (refund_of_id IS NOT NULL)", name=op.f('ck_sale_refund_link')),
     sa.CheckConstraint("kind IN ('sale', 'refund')", name=op.f('ck_sale_kind')),

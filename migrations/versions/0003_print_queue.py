@@ -8,7 +8,7 @@ Create Date: 2026-11-28 20:59:25.494972
 from alembic import op
 import sqlalchemy as sa
 
-import pos.types  # noqa: F401  (custom column types)
+import core.types  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
@@ -30,9 +30,9 @@ def upgrade():
     sa.Column('state', sa.String(length=10), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.String(length=500), nullable=False),
-    sa.Column('next_attempt_at', pos.types.UTCDateTime(), nullable=False),
-    sa.Column('created_at', pos.types.UTCDateTime(), nullable=False),
-    sa.Column('finished_at', pos.types.UTCDateTime(), nullable=True),
+    sa.Column('next_attempt_at', core.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(), nullable=False),
+    sa.Column('finished_at', core.types.UTCDateTime(), nullable=True),
     sa.Column('requested_by_id', sa.Integer(), nullable=True),
     sa.CheckConstraint("kind IN ('receipt', 'zreport')", name=op.f('ck_print_job_kind')),
     sa.CheckConstraint("state IN ('pending', 'printing', 'done', 'failed')", name=op.f('ck_print_job_state')),

@@ -10,7 +10,7 @@ import uuid
 from alembic import op
 import sqlalchemy as sa
 
-import pos.types  # noqa: F401  (custom column types)
+import core.types  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
@@ -33,10 +33,10 @@ def upgrade():
     sa.Column('booth_id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('prefix', sa.String(length=16), nullable=False),
-    sa.Column('created_at', pos.types.UTCDateTime(), nullable=False),
-    sa.Column('expires_at', pos.types.UTCDateTime(), nullable=True),
-    sa.Column('revoked_at', pos.types.UTCDateTime(), nullable=True),
-    sa.Column('last_used_at', pos.types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', core.types.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', core.types.UTCDateTime(), nullable=True),
+    sa.Column('revoked_at', core.types.UTCDateTime(), nullable=True),
+    sa.Column('last_used_at', core.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['booth_id'], ['booth.id'], name=op.f('fk_booth_credential_booth_id_booth')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_booth_credential')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_booth_credential_token_hash'))
@@ -47,11 +47,11 @@ def upgrade():
     op.create_table('booth_health',
     sa.Column('booth_id', sa.Integer(), nullable=False),
     sa.Column('epoch', sa.String(length=36), nullable=False),
-    sa.Column('last_contact_at', pos.types.UTCDateTime(), nullable=True),
-    sa.Column('last_push_at', pos.types.UTCDateTime(), nullable=True),
+    sa.Column('last_contact_at', core.types.UTCDateTime(), nullable=True),
+    sa.Column('last_push_at', core.types.UTCDateTime(), nullable=True),
     sa.Column('clock_skew', sa.Integer(), nullable=True),
     sa.Column('events_behind', sa.Integer(), nullable=False),
-    sa.Column('oldest_pending_at', pos.types.UTCDateTime(), nullable=True),
+    sa.Column('oldest_pending_at', core.types.UTCDateTime(), nullable=True),
     sa.Column('max_sale_seq', sa.Integer(), nullable=False),
     sa.Column('max_epoch_no', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['booth_id'], ['booth.id'], name=op.f('fk_booth_health_booth_id_booth')),
@@ -64,8 +64,8 @@ def upgrade():
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('type', sa.String(length=40), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
-    sa.Column('occurred_at', pos.types.UTCDateTime(), nullable=False),
-    sa.Column('received_at', pos.types.UTCDateTime(), nullable=False),
+    sa.Column('occurred_at', core.types.UTCDateTime(), nullable=False),
+    sa.Column('received_at', core.types.UTCDateTime(), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('problem', sa.Text(), nullable=False),
@@ -85,7 +85,7 @@ def upgrade():
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
-    sa.Column('received_at', pos.types.UTCDateTime(), nullable=False),
+    sa.Column('received_at', core.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['booth_id'], ['booth.id'], name=op.f('fk_sync_conflict_booth_id_booth')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_conflict'))
     )
@@ -98,8 +98,8 @@ def upgrade():
     sa.Column('epoch', sa.String(length=36), nullable=False),
     sa.Column('epoch_no', sa.Integer(), nullable=False),
     sa.Column('high_water', sa.Integer(), nullable=False),
-    sa.Column('started_at', pos.types.UTCDateTime(), nullable=False),
-    sa.Column('rewound_at', pos.types.UTCDateTime(), nullable=True),
+    sa.Column('started_at', core.types.UTCDateTime(), nullable=False),
+    sa.Column('rewound_at', core.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['booth_id'], ['booth.id'], name=op.f('fk_sync_epoch_booth_id_booth')),
     sa.PrimaryKeyConstraint('booth_id', 'epoch', name=op.f('pk_sync_epoch'))
     )
@@ -107,17 +107,17 @@ def upgrade():
     sa.Column('booth_id', sa.Integer(), nullable=False),
     sa.Column('epoch', sa.String(length=36), nullable=False),
     sa.Column('epoch_no', sa.Integer(), nullable=False),
-    sa.Column('epoch_started_at', pos.types.UTCDateTime(), nullable=False),
+    sa.Column('epoch_started_at', core.types.UTCDateTime(), nullable=False),
     sa.Column('epoch_reason', sa.String(length=40), nullable=False),
     sa.Column('sale_seq_floor', sa.Integer(), nullable=False),
     sa.Column('catalog_version', sa.BigInteger(), nullable=False),
     sa.Column('transfers_version', sa.BigInteger(), nullable=False),
     sa.Column('needs_recovery', sa.Boolean(), nullable=False),
-    sa.Column('last_push_at', pos.types.UTCDateTime(), nullable=True),
-    sa.Column('last_pull_at', pos.types.UTCDateTime(), nullable=True),
-    sa.Column('last_attempt_at', pos.types.UTCDateTime(), nullable=True),
+    sa.Column('last_push_at', core.types.UTCDateTime(), nullable=True),
+    sa.Column('last_pull_at', core.types.UTCDateTime(), nullable=True),
+    sa.Column('last_attempt_at', core.types.UTCDateTime(), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=False),
-    sa.Column('last_error_at', pos.types.UTCDateTime(), nullable=True),
+    sa.Column('last_error_at', core.types.UTCDateTime(), nullable=True),
     sa.Column('central_time_skew', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['booth_id'], ['booth.id'], name=op.f('fk_sync_state_booth_id_booth')),
     sa.PrimaryKeyConstraint('booth_id', name=op.f('pk_sync_state'))
@@ -127,10 +127,10 @@ def upgrade():
     sa.Column('number', sa.String(length=40), nullable=False),
     sa.Column('booth_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('shipped_at', pos.types.UTCDateTime(), nullable=False),
+    sa.Column('shipped_at', core.types.UTCDateTime(), nullable=False),
     sa.Column('shipped_by', sa.String(length=64), nullable=False),
     sa.Column('note', sa.String(length=300), nullable=False),
-    sa.Column('received_at', pos.types.UTCDateTime(), nullable=True),
+    sa.Column('received_at', core.types.UTCDateTime(), nullable=True),
     sa.Column('received_by', sa.String(length=64), nullable=False),
     sa.Column('version', sa.BigInteger(), nullable=False),
     sa.CheckConstraint("status IN ('shipped', 'received', 'discrepancy')", name=op.f('ck_transfer_status')),

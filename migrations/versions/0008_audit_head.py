@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 from flask import current_app
 
-from pos.types import UTCDateTime
+from core.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '0008'
@@ -31,7 +31,7 @@ SEAL_ACTION = "audit_chain_keyed"
 
 def _seal_unkeyed_chains() -> None:
     """Append one keyed entry to every chain whose newest entry is not keyed."""
-    from pos.services import audit_fields, entry_mac, legacy_entry_hash
+    from core.services import audit_fields, entry_mac, legacy_entry_hash
 
     key = current_app.config["OCOP_AUDIT_KEY"]
     audit = sa.table(

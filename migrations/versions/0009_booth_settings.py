@@ -10,7 +10,7 @@ environment (or config.toml) still wins over a stored value.
 import sqlalchemy as sa
 from alembic import op
 
-import pos.types
+import core.types
 
 # revision identifiers, used by Alembic.
 revision = '0009'
@@ -24,7 +24,7 @@ def upgrade():
     sa.Column('booth_id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=60), nullable=False),
     sa.Column('value', sa.String(length=200), nullable=False),
-    sa.Column('updated_at', pos.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', core.types.UTCDateTime(), nullable=False),
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['booth_id'], ['booth.id'],
                             name=op.f('fk_booth_setting_booth_id_booth')),

@@ -13,6 +13,7 @@ clock is ``pos.counter.utcnow`` (tests set it there).
 
 from __future__ import annotations
 
+from core.types import utcnow
 from pos.counter.approvals import approval_place, resolve_approver
 from pos.counter.common import (
     APPROVAL_LOCKOUT,
@@ -59,7 +60,6 @@ from pos.counter.shifts import (
     open_shift,
     shift_to_json,
 )
-from pos.types import utcnow
 
 # Older names, kept for the callers that still use them.
 _is_manager_of = is_manager_of

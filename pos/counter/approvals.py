@@ -15,6 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
+from core.errors import TooManyAttempts
+from core.models import Booth, LoginFailure, User
+from core.services import dummy_password_hash, user_for_token
 from pos.counter.common import (
     APPROVAL_LOCKOUT,
     APPROVAL_MAX_FAILURES,
@@ -23,9 +26,6 @@ from pos.counter.common import (
     is_manager_of,
     now,
 )
-from pos.errors import TooManyAttempts
-from pos.models import Booth, LoginFailure, User
-from pos.services import dummy_password_hash, user_for_token
 
 
 def approval_place(booth: Booth, actor: User, device: str) -> str:

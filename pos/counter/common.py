@@ -13,9 +13,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.errors import Conflict, DomainError, Forbidden
+from core.models import Booth, User
 from pos.counter_models import MAX_QTY  # noqa: F401  (re-exported)
-from pos.errors import Conflict, DomainError, Forbidden
-from pos.models import Booth, User
 
 BUSINESS_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DEFAULT_CASH_DIFF_THRESHOLD = 50_000

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
+from core.enums import PaymentMethod
+from core.errors import DomainError
 from pos.counter.common import MAX_AMOUNT, PaymentInput, ShortPayment
 from pos.counter_models import PAYMENT_METHODS
-from pos.enums import PaymentMethod
-from pos.errors import DomainError
 
 
 @dataclass(frozen=True)

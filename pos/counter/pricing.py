@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
+from core.errors import DomainError
 from pos.counter.common import MAX_AMOUNT, MAX_QTY, LineInput
-from pos.errors import DomainError
 
 
 @dataclass(frozen=True)

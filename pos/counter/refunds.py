@@ -11,6 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.enums import EventType, PaymentMethod, SaleKind, SaleStatus, ShiftStatus
+from core.errors import Conflict, DomainError, Forbidden
+from core.models import Booth, User
+from core.services import record_audit
 from inventory.models import Product
 from inventory.services import post_move
 from pos.counter.common import (
@@ -25,10 +29,6 @@ from pos.counter.common import (
 from pos.counter.sales import next_sale_number, queue_receipt, replay, sale_to_json
 from pos.counter.shifts import current_shift
 from pos.counter_models import PAYMENT_METHODS, Payment, Sale, SaleLine, Shift
-from pos.enums import EventType, PaymentMethod, SaleKind, SaleStatus, ShiftStatus
-from pos.errors import Conflict, DomainError, Forbidden
-from pos.models import Booth, User
-from pos.services import record_audit
 from sync.outbox import append_event, canonical_hash
 
 

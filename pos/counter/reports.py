@@ -7,11 +7,11 @@ from collections import defaultdict
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from core.enums import CashKind, PaymentMethod, SaleKind, SaleStatus, ShiftStatus
+from core.models import User
+from core.money import vat_contained
 from pos.counter.common import APPROVER_ROLES
 from pos.counter_models import PAYMENT_METHODS, CashMovement, Payment, Sale, SaleLine, Shift
-from pos.enums import CashKind, PaymentMethod, SaleKind, SaleStatus, ShiftStatus
-from pos.models import User
-from pos.money import vat_contained
 
 
 def expected_cash_visible(shift: Shift, viewer: User | None) -> bool:

@@ -22,6 +22,11 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 
+from core.enums import EventType, PrintJobKind, SaleKind, SaleStatus, ShiftStatus
+from core.errors import Conflict, DomainError, NotFound
+from core.models import Booth, User
+from core.services import record_audit
+from core.types import new_uuid
 from inventory.barcodes import BarcodeError, parse_scan
 from inventory.models import Barcode, Product, StockLevel, StockMove
 from pos.counter.approvals import resolve_approver
@@ -45,11 +50,6 @@ from pos.counter.pricing import PricedSale, ProductSnapshot, check_quantities, p
 from pos.counter.shifts import current_shift
 from pos.counter.writelock import take_write_lock
 from pos.counter_models import Payment, Sale, SaleLine, Shift
-from pos.enums import EventType, PrintJobKind, SaleKind, SaleStatus, ShiftStatus
-from pos.errors import Conflict, DomainError, NotFound
-from pos.models import Booth, User
-from pos.services import record_audit
-from pos.types import new_uuid
 from receipts.models import PrintJob
 from sync.models import OutboxEvent, SyncState
 from sync.outbox import canonical_hash, note_written_mark, sync_state

@@ -7,6 +7,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.enums import CashKind, EventType, ShiftStatus
+from core.errors import Conflict, DomainError, Forbidden, NotFound
+from core.models import Booth, User
+from core.services import record_audit
 from pos.counter.approvals import resolve_approver
 from pos.counter.common import (
     BUSINESS_TZ,
@@ -22,10 +26,6 @@ from pos.counter.common import (
 )
 from pos.counter.reports import shift_report
 from pos.counter_models import DENOMINATIONS, CashMovement, Shift
-from pos.enums import CashKind, EventType, ShiftStatus
-from pos.errors import Conflict, DomainError, Forbidden, NotFound
-from pos.models import Booth, User
-from pos.services import record_audit
 from sync.models import OutboxEvent
 from sync.outbox import append_event, next_event_seq, sync_state
 

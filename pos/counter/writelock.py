@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from pos.models import Booth
+from core.models import Booth
 
 DEFAULT_WAIT_MS = 5000
 
@@ -83,7 +83,7 @@ def take_write_lock(session: Session, *, booth_id: int) -> None:
     if engine.dialect.name != "sqlite":
         session.execute(select(Booth.id).where(Booth.id == booth_id).with_for_update())
         return
-    from pos import sqlite_begin
+    from core.extensions import sqlite_begin
 
     if sqlite_begin.get() == "BEGIN IMMEDIATE":
         return  # this transaction began writing: it holds the lock already

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from core.extensions import db
+from core.models import Booth
 from inventory.models import Barcode, Product, StockLevel
 from pos.counter_models import Payment, Sale
 from pos.demo import DEMO_PASSWORD
-from pos.extensions import db
-from pos.models import Booth
 from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from core.extensions import db
+from core.models import Booth
 from pos.counter_models import DENOMINATIONS, CashMovement, Payment, Sale, Shift
 from pos.demo import DEMO_PASSWORD
-from pos.extensions import db
-from pos.models import Booth
 from receipts.models import PrintJob
 from tests.browser.conftest import screenshot
 from tests.browser.test_cashier import _product_in_stock, _scan, _sign_in_and_open_shift

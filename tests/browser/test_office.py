@@ -16,11 +16,11 @@ from openpyxl import load_workbook
 from sqlalchemy import select, text
 
 from central.models import ShiftReport
+from core.extensions import db
+from core.money import format_vnd
 from inventory.models import Product
 from pos.counter import BUSINESS_TZ
 from pos.demo import DEMO_PASSWORD
-from pos.extensions import db
-from pos.money import format_vnd
 from sync.client import CentralClient
 from tests.browser.conftest import screenshot
 from tests.central.test_reports import business_today, till_clock

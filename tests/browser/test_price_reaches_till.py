@@ -8,10 +8,10 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from core.extensions import db
+from core.models import Booth
 from inventory.models import Barcode, Product, StockLevel
 from pos.demo import DEMO_PASSWORD
-from pos.extensions import db
-from pos.models import Booth
 from sync.client import CentralClient
 from tests.browser.conftest import VIETQR, screenshot
 from tests.sync.conftest import make_booth, make_central, register

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from core.extensions import db
+from core.models import Booth
 from inventory.models import Barcode, Product, StockLevel, Transfer
 from pos.demo import DEMO_PASSWORD
-from pos.extensions import db
-from pos.models import Booth
 from sync.feeds import apply_transfers_page
 from tests.browser.conftest import screenshot
 

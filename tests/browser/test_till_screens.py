@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from core.extensions import db
+from core.models import Booth
 from inventory.models import Barcode, Product, StockLevel
 from pos.counter_models import Sale
-from pos.extensions import db
-from pos.models import Booth
 from tests.browser.conftest import VIETQR, screenshot
 from tests.browser.test_cashier import _product_in_stock, _scan, _sign_in_and_open_shift
 

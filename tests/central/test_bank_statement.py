@@ -7,12 +7,12 @@ import io
 import pytest
 from sqlalchemy import select
 
+from core.extensions import db
+from core.models import User
+from core.services import create_token
+from core.types import utcnow
 from pos import counter
 from pos.counter import BUSINESS_TZ
-from pos.extensions import db
-from pos.models import User
-from pos.services import create_token
-from pos.types import utcnow
 from tests.sync.conftest import booth_row, open_shift, staff, stocked_products
 
 

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import select, text
 
 from central.catalog import VIETNAM, apply_due_price_changes, prices_group
+from core.extensions import db
+from core.models import User
+from core.services import create_token
+from core.types import utcnow
 from inventory.barcodes import ean13_with_check
 from inventory.models import PriceChange, Producer, Product
 from pos.demo import DEMO_PASSWORD, seed_demo
-from pos.extensions import db
-from pos.models import User
-from pos.services import create_token
-from pos.types import utcnow
 from sync.feeds import catalog_page
 from tests.conftest import FAST_HASH, build_app, login
 from tests.sync import conftest as sync_fixtures

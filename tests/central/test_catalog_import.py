@@ -14,12 +14,12 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select, text
 
+from core.extensions import db
+from core.models import User
+from core.services import create_token
 from inventory.barcodes import ean13_with_check
 from inventory.models import Barcode, PriceChange, Producer, Product
 from pos.demo import DEMO_PASSWORD, seed_demo
-from pos.extensions import db
-from pos.models import User
-from pos.services import create_token
 from tests.conftest import FAST_HASH, build_app, login
 
 COLUMNS = ["code", "name", "producer", "producer_kind", "district", "commune", "category",

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select, text
 
 from central.models import ShiftReport
+from core.extensions import db
+from core.models import User
+from core.services import create_token
+from core.types import utcnow
 from pos.counter import BUSINESS_TZ
-from pos.extensions import db
-from pos.models import User
-from pos.services import create_token
-from pos.types import utcnow
 from tests.sync.conftest import (
     close_shift,
     open_shift,

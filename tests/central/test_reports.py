@@ -16,14 +16,14 @@ from openpyxl import load_workbook
 from sqlalchemy import select, text
 
 from central.charts import bar_chart, line_chart
+from core.extensions import db
+from core.models import User
+from core.services import create_token
+from core.types import utcnow
 from pos import counter
 from pos.counter import BUSINESS_TZ
 from pos.counter_models import Sale
 from pos.demo import DEMO_PASSWORD
-from pos.extensions import db
-from pos.models import User
-from pos.services import create_token
-from pos.types import utcnow
 from tests.sync.conftest import booth_row, make_central, refund, staff, stocked_products
 
 SECOND = "thungan2.coop-01"

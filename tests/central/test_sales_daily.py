@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask_migrate import downgrade, stamp, upgrade
 from sqlalchemy import text
 
+from core.extensions import db
 from pos import MIGRATIONS_DIR, counter
 from pos.counter import BUSINESS_TZ
 from pos.counter_models import Sale
-from pos.extensions import db
 from tests.central.test_reports import (
     FIGURES,
     business_today,

@@ -25,15 +25,15 @@ from central.models import (
     SettlementLine,
 )
 from central.settlements import commission
+from core.extensions import db
+from core.models import Booth, User
+from core.money import format_vnd
+from core.services import create_token
+from core.types import utcnow
 from inventory.models import Product, StockMove
 from pos import counter
 from pos.counter import BUSINESS_TZ
 from pos.counter_models import Sale
-from pos.extensions import db
-from pos.models import Booth, User
-from pos.money import format_vnd
-from pos.services import create_token
-from pos.types import utcnow
 from tests.sync.conftest import booth_row, open_shift, refund, sell, staff
 
 HOST_BP = 1_000        # Co.opmart's cut

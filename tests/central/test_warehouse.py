@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
+from core.extensions import db
+from core.models import User
+from core.services import create_token
 from inventory.models import Product, RestockLine, RestockRequest
-from pos.extensions import db
-from pos.models import User
-from pos.services import create_token
 from tests.conftest import FAST_HASH, build_app
 
 

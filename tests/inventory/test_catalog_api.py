@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 from stdnum import ean
 
+from core.extensions import db
+from core.models import Booth, User
+from core.services import create_token
 from inventory.barcodes import ean13_with_check, make_price_code
 from inventory.models import Barcode, Product, StockLevel
-from pos.extensions import db
-from pos.models import Booth, User
-from pos.services import create_token
 
 VIETNAMESE = re.compile(r"[àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ]")
 UPC_A = ean13_with_check("003600029145")[1:]  # 12 digits, as a UPC-A scanner sends them

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, text
 
+from core.errors import DomainError
+from core.models import Booth
 from inventory.models import Product, StockLevel, StockMove
 from inventory.services import post_move, rebuild_levels
-from pos.errors import DomainError
-from pos.models import Booth
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from core.extensions import db
+from core.models import Booth, User
+from core.services import create_token
 from inventory.lots import business_today, remaining_by_lot
 from inventory.models import Product, StockLevel, StockLot, StockMove, Transfer, TransferLine
 from inventory.services import post_move
 from pos.demo import DEMO_PASSWORD
-from pos.extensions import db
-from pos.models import Booth, User
-from pos.services import create_token
 from sync.models import OutboxEvent
 from tests.conftest import csrf_token, login
 

@@ -7,13 +7,13 @@ import uuid
 import pytest
 from sqlalchemy import func, select, text
 
+from core.extensions import db
+from core.models import Booth, User
+from core.services import create_token
+from core.types import new_uuid
 from inventory.models import Product, RestockRequest, StockLevel
 from inventory.services import post_move
 from pos.demo import DEMO_PASSWORD
-from pos.extensions import db
-from pos.models import Booth, User
-from pos.services import create_token
-from pos.types import new_uuid
 from sync.models import IngestedEvent, OutboxEvent
 from tests.conftest import csrf_token, login
 from tests.sync.conftest import (

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, select
 
+from core.extensions import db
+from core.models import User
+from core.services import create_token
 from inventory.models import Barcode, Product
-from pos.extensions import db
-from pos.models import User
-from pos.services import create_token
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
+from core.extensions import db
+from core.models import AuditEntry
 from inventory.models import StockMove
 from pos.demo import DEMO_PASSWORD
-from pos.extensions import db
-from pos.models import AuditEntry
 from sync.models import OutboxEvent
 from tests.conftest import csrf_token, login
 from tests.inventory.test_catalog_api import assert_error

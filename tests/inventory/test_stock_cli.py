@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
+from core.extensions import db
+from core.models import Booth
 from inventory.cli import stock_group
 from inventory.models import Product
-from pos.extensions import db
-from pos.models import Booth
 
 
 def _corrupt(app, delta: int) -> str:

@@ -12,6 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
+from core.errors import DomainError
+from core.extensions import db
+from core.models import Booth, User
 from inventory.adjustments import adjust_stock
 from inventory.cli import stock_group
 from inventory.models import Product, StockLevel, StockMove
@@ -21,9 +24,6 @@ from inventory.warehouse import central_warehouse
 from pos import counter
 from pos.counter_models import Sale
 from pos.demo import seed_demo
-from pos.errors import DomainError
-from pos.extensions import db
-from pos.models import Booth, User
 from tests.conftest import FAST_HASH, build_app
 
 PRODUCTS = 4  # few products, so operations pile up on the same shelves

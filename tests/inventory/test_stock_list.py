@@ -11,16 +11,16 @@ from unittest import mock
 import pytest
 from sqlalchemy import event, select
 
+from core.extensions import db
+from core.models import Booth, User
+from core.services import create_token
+from core.textfold import fold
+from core.types import utcnow
 from inventory.models import Product, StockLevel
 from inventory.services import post_move
 from pos import counter
 from pos.counter_models import Sale
 from pos.demo import DEMO_PASSWORD
-from pos.extensions import db
-from pos.models import Booth, User
-from pos.services import create_token
-from pos.textfold import fold
-from pos.types import utcnow
 from tests.conftest import csrf_token, login
 from tests.inventory.test_catalog_api import assert_error
 

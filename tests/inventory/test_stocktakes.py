@@ -9,12 +9,12 @@ import threading
 import pytest
 from sqlalchemy import func, select, text
 
+from core.extensions import db
+from core.models import AuditEntry, Booth, User
+from core.services import create_token
 from inventory.models import Barcode, Product, StockLevel, StockMove, Stocktake
 from inventory.services import post_move
 from pos.demo import DEMO_PASSWORD
-from pos.extensions import db
-from pos.models import AuditEntry, Booth, User
-from pos.services import create_token
 from sync.models import OutboxEvent
 from tests.browser import conftest as browser_conftest
 from tests.conftest import csrf_token, login

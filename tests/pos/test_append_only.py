@@ -8,8 +8,8 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from core.extensions import db
 from pos import MIGRATIONS_DIR
-from pos.extensions import db
 from tests.conftest import build_app
 from tests.pos.test_counter_support import make_till
 

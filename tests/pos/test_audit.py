@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
-from pos.models import AuditEntry, Booth, User
-from pos.services import record_audit, verify_audit_chain
+from core.models import AuditEntry, Booth, User
+from core.services import record_audit, verify_audit_chain
 
 
 def test_entries_chain_and_an_edit_is_detected(seeded, session):

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
+from core.extensions import db
+from core.models import AuditEntry, Booth, User
+from core.services import record_audit
 from pos.cli import audit_verify_command
 from pos.demo import DEMO_PASSWORD
-from pos.extensions import db
-from pos.models import AuditEntry, Booth, User
-from pos.services import record_audit
 from tests.conftest import login
 
 

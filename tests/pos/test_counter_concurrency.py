@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from waitress import create_server
 from waitress.wasyncore import close_all
 
+from core.extensions import db
 from inventory.models import StockMove
 from pos.counter_models import Sale
-from pos.extensions import db
 from sync.models import OutboxEvent
 from tests.conftest import build_app
 from tests.pos.test_counter_support import make_till

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlalchemy import event
 
-from pos.extensions import db
+from core.extensions import db
 from tests.conftest import TEST_PASSWORD, build_app, csrf_token
 from tests.pos.test_counter_support import make_till
 

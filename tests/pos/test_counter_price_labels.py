@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from core.extensions import db
+from core.models import AuditEntry
 from inventory.barcodes import make_price_code
 from inventory.models import Barcode, Product
-from pos.extensions import db
-from pos.models import AuditEntry
 from tests.pos.test_counter_support import PRICE_ITEM, till  # noqa: F401
 
 FIXED_ITEM = 18

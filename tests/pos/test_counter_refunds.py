@@ -6,9 +6,9 @@ import uuid
 
 from sqlalchemy import select
 
+from core.extensions import db
+from core.models import AuditEntry
 from inventory.models import StockMove
-from pos.extensions import db
-from pos.models import AuditEntry
 from tests.pos.test_counter_support import till  # noqa: F401
 
 

@@ -7,11 +7,11 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from core.extensions import db
+from core.models import AuditEntry
 from inventory.barcodes import make_price_code
 from inventory.models import StockMove
 from pos.counter_models import Sale
-from pos.extensions import db
-from pos.models import AuditEntry
 from sync.models import OutboxEvent
 from sync.outbox import canonical_hash
 from tests.conftest import TEST_PASSWORD, build_app

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from core.extensions import db
+from core.models import AuditEntry
+from core.money import vat_contained
 from pos.counter_models import CashMovement, Payment, Sale, SaleLine, Shift
-from pos.extensions import db
-from pos.models import AuditEntry
-from pos.money import vat_contained
 from pos.vietqr import parse_tlv
 from sync.models import OutboxEvent
 from tests.conftest import TEST_PASSWORD

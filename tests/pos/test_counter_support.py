@@ -10,12 +10,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from core.extensions import db
+from core.models import AuditEntry, Booth, User
+from core.services import create_token
 from inventory.barcodes import make_price_code
 from inventory.models import Barcode, Product, StockLevel, StockMove
 from pos.counter_models import CashMovement, Payment, Sale, SaleLine, Shift
-from pos.extensions import db
-from pos.models import AuditEntry, Booth, User
-from pos.services import create_token
 from sync.models import OutboxEvent
 from tests.conftest import FAST_HASH, TEST_PASSWORD
 

@@ -22,7 +22,7 @@ import uuid
 
 import pytest
 
-from pos.extensions import db
+from core.extensions import db
 from tests.conftest import build_app
 from tests.pos.test_counter_support import make_till
 

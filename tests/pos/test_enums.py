@@ -3,8 +3,7 @@ member the CHECK constraint refuses would fail only when a till first uses it.""
 
 from __future__ import annotations
 
-from pos.counter_models import PAYMENT_METHODS, SALE_KINDS, SALE_STATUSES
-from pos.enums import (
+from core.enums import (
     EventType,
     PaymentMethod,
     PrintJobKind,
@@ -12,6 +11,7 @@ from pos.enums import (
     SaleKind,
     SaleStatus,
 )
+from pos.counter_models import PAYMENT_METHODS, SALE_KINDS, SALE_STATUSES
 from receipts.models import JOB_KINDS, JOB_STATES
 from sync.models import EVENT_TYPES
 

@@ -11,7 +11,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from pos.money import format_vnd
+from core.money import format_vnd
 from tests.conftest import TEST_PASSWORD, build_app, login
 from tests.pos.test_counter_support import make_till
 
@@ -55,8 +55,8 @@ def test_the_office_lands_on_the_reconciliation_cockpit(tmp_path, make_user):
     central = build_app(tmp_path, role="central")
     from werkzeug.security import generate_password_hash
 
-    from pos.extensions import db
-    from pos.models import User
+    from core.extensions import db
+    from core.models import User
     from tests.conftest import FAST_HASH
 
     with central.app_context():
@@ -174,10 +174,10 @@ def test_the_shift_history_pages_and_a_cashier_sees_only_their_own(till):
 
     from sqlalchemy import select
 
+    from core.extensions import db
+    from core.models import Booth, User
+    from core.types import utcnow
     from pos.counter_models import Shift
-    from pos.extensions import db
-    from pos.models import Booth, User
-    from pos.types import utcnow
 
     with till.app.app_context():
         booth = db.session.scalar(select(Booth).where(Booth.code == "COOP-01"))

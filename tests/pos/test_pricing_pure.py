@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.errors import DomainError
 from pos.counter import (
     MAX_AMOUNT,
     LineInput,
@@ -20,7 +21,6 @@ from pos.counter import (
     price_sale,
     settle,
 )
-from pos.errors import DomainError
 
 RICE = ProductSnapshot(id=1, name="Gạo Nàng Hương", price=145_000, vat_rate=5)
 SAUCE = ProductSnapshot(id=2, name="Nước mắm Lê Gia", price=95_000, vat_rate=8)

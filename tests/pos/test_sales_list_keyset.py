@@ -9,9 +9,9 @@ import re
 import pytest
 from sqlalchemy import event, select
 
+from core.extensions import db
+from core.models import User
 from pos.counter_models import Sale
-from pos.extensions import db
-from pos.models import User
 from pos.sale_history import list_sales, today
 from tests.conftest import TEST_PASSWORD, login
 from tests.pos.test_counter_support import make_till

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from core.extensions import db
+from core.models import AuditEntry, User
+from core.money import format_vnd
 from pos.counter_models import Sale
 from pos.demo import DEMO_PASSWORD
-from pos.extensions import db
-from pos.models import AuditEntry, User
-from pos.money import format_vnd
 from pos.sale_history import list_sales, today
 from receipts.models import PrintJob
 from tests.conftest import TEST_PASSWORD, csrf_token, login

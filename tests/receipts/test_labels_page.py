@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 from stdnum import ean
 
+from core.errors import Conflict
+from core.extensions import db
 from inventory.barcodes import make_instore_code
 from inventory.models import Barcode, Product
 from pos.demo import DEMO_PASSWORD
-from pos.errors import Conflict
-from pos.extensions import db
 from receipts.services import ensure_instore_barcode, label_barcode
 from tests.conftest import csrf_token, login
 

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from pos.money import format_vnd
+from core.money import format_vnd
 from receipts.document import ReceiptLine, ReceiptPayment
 from receipts.layout import display_width, render_text, wrap
 

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 import receipts.queue
-from pos.extensions import db
-from pos.models import Booth
-from pos.types import utcnow
+from core.extensions import db
+from core.models import Booth
+from core.types import utcnow
 from receipts.models import PrintJob
 from receipts.printers import PrintSettings
 from receipts.queue import LEASE, MAX_ATTEMPTS, run_print_queue

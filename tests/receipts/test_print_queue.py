@@ -14,10 +14,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from core.extensions import db
+from core.models import AuditEntry, Booth
+from core.types import utcnow
 from pos.counter_models import Sale
-from pos.extensions import db
-from pos.models import AuditEntry, Booth
-from pos.types import utcnow
 from receipts.models import PrintJob
 from receipts.printers import PrintSettings
 from receipts.queue import MAX_ATTEMPTS, run_print_queue

@@ -10,9 +10,9 @@ import time
 import pytest
 from sqlalchemy import select
 
+from core.extensions import db
+from core.models import Booth
 from pos.demo import DEMO_PASSWORD
-from pos.extensions import db
-from pos.models import Booth
 from receipts.models import PrintJob
 from receipts.printers import PrintSettings
 from receipts.queue import run_print_queue

@@ -9,8 +9,8 @@ import re
 
 from sqlalchemy import func, select
 
+from core.extensions import db
 from pos.booth_settings import BoothSetting
-from pos.extensions import db
 from receipts.queue import PrintWorker
 from tests.conftest import TEST_PASSWORD, build_app, csrf_token, login
 from tests.pos.test_counter_support import make_till

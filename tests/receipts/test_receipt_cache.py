@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, insert, select
 
-from pos.extensions import db
-from pos.models import Booth
-from pos.types import utcnow
+from core.extensions import db
+from core.models import Booth
+from core.types import utcnow
 from receipts import rendered
 from receipts.models import PrintJob
 from receipts.printers import PrintSettings

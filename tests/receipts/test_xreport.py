@@ -11,8 +11,8 @@ import unicodedata
 import pytest
 from sqlalchemy import select
 
-from pos.extensions import db
-from pos.models import Booth
+from core.extensions import db
+from core.models import Booth
 from receipts.printers import PrintSettings
 from receipts.queue import run_print_queue
 from tests.conftest import build_app

@@ -13,13 +13,13 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
+from core.extensions import db
+from core.models import AuditEntry, Booth, User
+from core.services import audit_fields, entry_mac, legacy_entry_hash, record_audit
+from core.types import utcnow
 from pos import MIGRATIONS_DIR
 from pos.cli import audit_verify_command
 from pos.demo import DEMO_PASSWORD
-from pos.extensions import db
-from pos.models import AuditEntry, Booth, User
-from pos.services import audit_fields, entry_mac, legacy_entry_hash, record_audit
-from pos.types import utcnow
 from sync.backup import backup_database
 from tests.conftest import build_app, login
 

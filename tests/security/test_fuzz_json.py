@@ -14,7 +14,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pos.extensions import db
+from core.extensions import db
 from tests.conftest import build_app
 from tests.pos.test_counter_support import make_till
 

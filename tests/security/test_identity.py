@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from core.extensions import db
+from core.models import User
+from core.services import create_token
 from pos.counter_models import Shift
-from pos.extensions import db
-from pos.models import User
-from pos.services import create_token
 from tests.conftest import login
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from pos.extensions import db
-from pos.models import User
-from pos.services import create_token
+from core.extensions import db
+from core.models import User
+from core.services import create_token
 from tests.sync.conftest import make_central
 
 HUGE = str(2**63)  # one past the largest INTEGER SQLite and PostgreSQL hold

@@ -17,9 +17,9 @@ from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from sqlalchemy import select
 
-from pos.extensions import db
-from pos.models import User
-from pos.services import create_token
+from core.extensions import db
+from core.models import User
+from core.services import create_token
 from tests.conftest import build_app
 from tests.pos.test_counter_support import make_till
 from tests.sync.conftest import make_central, register

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from werkzeug import security
 
-import pos.services
+import core.services
 from pos.cli import create_user_command
 from pos.demo import DEMO_PASSWORD
 from tests.conftest import FAST_HASH, TEST_PASSWORD, build_app, csrf_token, login
@@ -53,7 +53,7 @@ def test_an_unknown_name_costs_a_password_hash_like_a_known_one(seeded, make_use
         checked.append(pwhash.split("$")[0])
         return security.check_password_hash(pwhash, password)
 
-    monkeypatch.setattr(pos.services, "check_password_hash", counting_check)
+    monkeypatch.setattr(core.services, "check_password_hash", counting_check)
     client = seeded.test_client()
     assert _login_from(client, "khong-co-ai", "sai-mat-khau-1").status_code == 401
     assert _login_from(client, "lan", "sai-mat-khau-1").status_code == 401
@@ -86,8 +86,8 @@ def _set_cookie(response) -> str:
 def test_the_session_cookie_is_secure_over_https(tmp_path, behind_proxy,
                                                  forwarded_https, secure):
     app = build_app(tmp_path, OCOP_BEHIND_PROXY="1" if behind_proxy else "")
+    from core.extensions import db
     from pos.demo import seed_demo
-    from pos.extensions import db
 
     with app.app_context():
         seed_demo(db.session, booth_code="COOP-01", hash_method=FAST_HASH)

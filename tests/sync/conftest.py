@@ -19,11 +19,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, text
 
+from core.extensions import db
+from core.models import Booth, User
 from pos import counter
 from pos.counter_models import Shift
 from pos.demo import seed_demo
-from pos.extensions import db
-from pos.models import Booth, User
 from sync.client import CentralClient
 from sync.credentials import booth_by_code, register_booth
 from tests.conftest import FAST_HASH, build_app, fresh_postgres_database

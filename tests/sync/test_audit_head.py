@@ -17,10 +17,10 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from core.extensions import db
+from core.models import AuditEntry
+from core.services import record_audit
 from pos.demo import DEMO_PASSWORD, OFFICE_USERNAME
-from pos.extensions import db
-from pos.models import AuditEntry
-from pos.services import record_audit
 from sync.backup import backup_database, restore_command
 from sync.cli import list_command
 from sync.client import CentralClient

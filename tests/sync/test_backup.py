@@ -6,7 +6,7 @@ import sqlite3
 
 from sqlalchemy import text
 
-from pos.extensions import db
+from core.extensions import db
 from sync.backup import backup_database, database_path, restore_command
 from tests.sync.conftest import open_shift, sell, stocked_products, totals
 

@@ -28,10 +28,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
+from core.extensions import db
 from inventory.models import Product
 from pos import counter
 from pos.counter_models import Sale, Shift
-from pos.extensions import db
 from sync.client import CentralClient, SyncError
 from sync.models import SyncState
 from tests.conftest import FAST_HASH, build_app, fresh_postgres_database

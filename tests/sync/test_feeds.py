@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
+from core.errors import Conflict, DomainError
+from core.extensions import db
+from core.models import User
 from inventory.models import Product, Transfer
 from inventory.transfers import receive_transfer, ship_transfer
-from pos.errors import Conflict, DomainError
-from pos.extensions import db
-from pos.models import User
 from sync.client import SyncError, check_central_url
 from sync.feeds import catalog_page
 from tests.sync.conftest import BOOTH, booth_row, sell, staff, stocked_products, totals
@@ -182,7 +182,7 @@ def _booth_manager_token(app) -> str:
 
 
 def _token(app, username: str) -> str:
-    from pos.services import create_token
+    from core.services import create_token
 
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == username))

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
+from core.extensions import db
 from pos.demo import booth_codes
-from pos.extensions import db
 from sync.credentials import booth_by_code, register_booth, revoke_credentials
 from sync.outbox import canonical_hash
 from tests.conftest import fresh_postgres_database
@@ -230,8 +230,8 @@ def test_a_catalogue_cursor_from_the_future_asks_for_a_snapshot(central):
 
 
 def office_token(app) -> str:
-    from pos.models import User
-    from pos.services import create_token
+    from core.models import User
+    from core.services import create_token
 
     with app.app_context():
         user = db.session.scalar(db.select(User).where(User.username == "vanphong"))

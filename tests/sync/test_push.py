@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from pos.extensions import db
+from core.extensions import db
 from tests.sync.conftest import (
     close_shift,
     open_shift,

@@ -30,7 +30,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from pos.extensions import db
+from core.extensions import db
 from sync.cli import check_restore
 from sync.outbox import WATERMARK_FILE
 from tests.sync.conftest import (

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from pos.extensions import db
+from core.extensions import db
 from tests.sync.conftest import close_shift, open_shift, pending, sell, stocked_products, totals
 
 

@@ -59,12 +59,12 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select, text
 
+from core.extensions import db
+from core.models import User
 from inventory.models import Product, Transfer
 from inventory.transfers import receive_transfer, ship_transfer
 from pos import counter
 from pos.counter_models import Sale, Shift
-from pos.extensions import db
-from pos.models import User
 from sync.cli import check_restore
 from sync.client import CentralClient, SyncError
 from sync.outbox import WATERMARK_FILE

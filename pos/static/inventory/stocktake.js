@@ -60,12 +60,15 @@
     if (!code) return;
     var row = rowForCode(code);
     if (row) { addOne(row); return; }
-    // Another form of a listed code, or a product the sheet does not list: ask the server.
-    call("GET", form.dataset.lookup + encodeURIComponent(code)).then(function (answer) {
-      if (!answer.ok) { fail(answer.body.error.message); return; }
-      var listed = rowFor(answer.body.id);
-      if (listed) { addOne(listed); return; }
-      send({product_id: answer.body.id, counted: 1}, function () { window.location.reload(); });
+    // Another form of a listed code, or a product the sheet does not list: ask the server,
+    // in turn with the counts still on their way, so their answers cannot clear its error.
+    queue = queue.then(function () {
+      return call("GET", form.dataset.lookup + encodeURIComponent(code)).then(function (answer) {
+        if (!answer.ok) { fail(answer.body.error.message); return; }
+        var listed = rowFor(answer.body.id);
+        if (listed) { addOne(listed); return; }
+        send({product_id: answer.body.id, counted: 1}, function () { window.location.reload(); });
+      });
     }).catch(function () { fail("Không tra được mã vạch, hãy thử lại."); });
   });
 

@@ -12,10 +12,10 @@ from flask import Flask, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from pos.errors import Forbidden, Unauthorized, wants_json
-from pos.extensions import csrf, db, login
-from pos.models import User
-from pos.services import check_user_booth, user_for_token
+from core.errors import Forbidden, Unauthorized, wants_json
+from core.extensions import csrf, db, login
+from core.models import User
+from core.services import check_user_booth, user_for_token
 
 ALL_ROLES = ("cashier", "manager", "office", "admin")
 BOOTH_STAFF = ("cashier", "manager", "admin")

@@ -8,8 +8,8 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pos.extensions import db
-from pos.types import UTCDateTime, new_uuid, utcnow
+from core.extensions import db
+from core.types import UTCDateTime, new_uuid, utcnow
 
 VENUE_KINDS = ("supermarket", "hotel", "beach", "other")
 # A location that holds stock: a selling booth, or the central office's warehouse.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextvars
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -30,3 +32,7 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 login = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+# How the next SQLite transaction begins. Reads need no write lock; everything else takes
+# SQLite's writer lock up front (the factory's connection hook reads this).
+sqlite_begin = contextvars.ContextVar("sqlite_begin", default="BEGIN IMMEDIATE")

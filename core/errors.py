@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from pos.extensions import db
+from core.extensions import db
 
 
 class DomainError(Exception):

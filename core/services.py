@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
-from pos.errors import N_, Conflict, DomainError, NotFound, TooManyAttempts, Unauthorized
-from pos.models import USER_ROLES, ApiToken, AuditEntry, Booth, LoginFailure, User
-from pos.types import new_uuid, utcnow
+from core.errors import N_, Conflict, DomainError, NotFound, TooManyAttempts, Unauthorized
+from core.models import USER_ROLES, ApiToken, AuditEntry, Booth, LoginFailure, User
+from core.types import new_uuid, utcnow
 
 MIN_PASSWORD_LENGTH = 8
 # zxcvbn's score (0–4): 3 is "safely unguessable" for an online attack.

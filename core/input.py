@@ -1,6 +1,6 @@
 """Parsing a JSON request body against a declared schema: one way for every JSON view.
 
-The body goes through the app's JSON provider (``pos.safejson``: depth-bounded, valid
+The body goes through the app's JSON provider (``core.safejson``: depth-bounded, valid
 Unicode, NFC), then a pydantic model. The first problem answers in the contract's error
 format, in Vietnamese, naming its field the way a client wrote it (``lines[0].qty``):
 400 ``malformed`` for a body that is not a JSON object, 422 ``required`` for a missing
@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError, model_validator
 from werkzeug.routing import IntegerConverter, Map
 
-from pos.errors import N_, DomainError, Malformed
+from core.errors import N_, DomainError, Malformed
 
 
 def json_body() -> object:

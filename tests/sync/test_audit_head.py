@@ -123,6 +123,12 @@ def test_deleting_the_newest_audit_rows_is_flagged_at_central_over_http(pair):
     assert row["audit_alert_at"] is not None and row["audit_head_seq"] == reported
     result = pair.central.test_cli_runner().invoke(list_command)
     assert "CẢNH BÁO nhật ký kiểm toán" in result.output
+    # …and on the office's booths page, named above every table and on the booth's row.
+    office = pair.central.test_client()
+    login(office, OFFICE_USERNAME, DEMO_PASSWORD)
+    page = office.get("/booths").get_data(as_text=True)
+    assert "Nhật ký kiểm toán bị sửa hoặc xóa ở quầy: <strong>COOP-01</strong>" in page
+    assert "đã lùi từ mục số" in page
 
 
 def test_rows_deleted_then_written_again_past_the_old_head_are_flagged(pair):

@@ -8,12 +8,13 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.enums import PrintJobKind, PrintJobState
 from core.extensions import db
 from core.models import User, _in
 from core.types import UTCDateTime, new_uuid, utcnow
 
-JOB_KINDS = ("receipt", "zreport")
-JOB_STATES = ("pending", "printing", "done", "failed")
+JOB_KINDS = tuple(kind.value for kind in PrintJobKind)
+JOB_STATES = tuple(state.value for state in PrintJobState)
 
 
 class PrintJob(db.Model):
@@ -38,7 +39,7 @@ class PrintJob(db.Model):
     sale_id: Mapped[str | None] = mapped_column(ForeignKey("sale.id"), index=True)
     shift_id: Mapped[str | None] = mapped_column(ForeignKey("shift.id"))
     reprint: Mapped[bool] = mapped_column(default=False)
-    state: Mapped[str] = mapped_column(String(10), default="pending")
+    state: Mapped[str] = mapped_column(String(10), default=PrintJobState.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(String(500), default="")
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

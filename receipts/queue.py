@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload, object_session
 
+from core.enums import PrintJobKind, PrintJobState
 from core.errors import NotFound
 from core.models import Booth, User
 from core.services import record_audit
@@ -101,8 +102,8 @@ def zreport_document(shift: Shift, report: dict, *, viewer: User | None) -> ZRep
 def enqueue_receipt(session: Session, *, sale: Sale, by: User | None, reprint: bool = False,
                     reason: str = "") -> PrintJob:
     """Queue a sale's receipt; a reprint is audited (a second receipt is a fraud risk)."""
-    job = PrintJob(booth_id=sale.booth_id, kind="receipt", sale_id=sale.id, reprint=reprint,
-                   requested_by_id=by.id if by else None)
+    job = PrintJob(booth_id=sale.booth_id, kind=PrintJobKind.RECEIPT, sale_id=sale.id,
+                   reprint=reprint, requested_by_id=by.id if by else None)
     session.add(job)
     if reprint:
         record_audit(session, action="reprint", actor=by, booth=sale.booth,
@@ -113,7 +114,7 @@ def enqueue_receipt(session: Session, *, sale: Sale, by: User | None, reprint: b
 
 
 def enqueue_zreport(session: Session, *, shift: Shift, by: User | None) -> PrintJob:
-    job = PrintJob(booth_id=shift.booth_id, kind="zreport", shift_id=shift.id,
+    job = PrintJob(booth_id=shift.booth_id, kind=PrintJobKind.ZREPORT, shift_id=shift.id,
                    requested_by_id=by.id if by else None)
     session.add(job)
     session.flush()
@@ -130,7 +131,7 @@ def due_jobs(session: Session, *, booth_id: int, now: datetime) -> list[PrintJob
     whose lease ran out (the worker died or hung while printing them)."""
     return list(session.scalars(
         select(PrintJob).where(PrintJob.booth_id == booth_id,
-                               PrintJob.state.in_(("pending", "failed", "printing")),
+                               PrintJob.state.in_(OPEN_STATES),
                                PrintJob.attempts < MAX_ATTEMPTS,
                                PrintJob.next_attempt_at <= now)
         .order_by(PrintJob.created_at)))
@@ -140,16 +141,16 @@ def _give_up_abandoned(session: Session, *, booth_id: int, now: datetime) -> Non
     """A claimed job whose lease ran out with no attempts left is failed, so it shows
     on the screen for a manual retry instead of staying "printing" forever."""
     for job in session.scalars(select(PrintJob).where(
-            PrintJob.booth_id == booth_id, PrintJob.state == "printing",
+            PrintJob.booth_id == booth_id, PrintJob.state == PrintJobState.PRINTING,
             PrintJob.attempts >= MAX_ATTEMPTS, PrintJob.next_attempt_at <= now)):
-        job.state = "failed"
+        job.state = PrintJobState.FAILED
         job.last_error = "Lệnh in bị dừng giữa chừng."
     session.commit()
 
 
 def render_print_job(session: Session, job: PrintJob, settings: PrintSettings) -> bytes:
     """The bytes of a job for this printer, rendered from the committed records."""
-    if job.kind == "receipt":
+    if job.kind == PrintJobKind.RECEIPT:
         sale = session.get(Sale, job.sale_id)
         if has_app_context():  # the same kept bytes as the receipt's download
             from receipts.rendered import cached_bytes, job_format, render_key, variant_of
@@ -180,7 +181,7 @@ def run_print_queue(session: Session, *, booth: Booth, settings: PrintSettings,
         job = session.get(PrintJob, job_id)
         # The claim is a lease: if this worker dies or hangs, the job is due again
         # once it runs out.
-        job.state = "printing"
+        job.state = PrintJobState.PRINTING
         job.attempts += 1
         job.next_attempt_at = now + LEASE
         session.commit()
@@ -198,10 +199,10 @@ def run_print_queue(session: Session, *, booth: Booth, settings: PrintSettings,
             error = f"Lỗi khi in: {type(err).__name__}: {err}"
         job = session.get(PrintJob, job_id)
         if error:
-            job.state, job.last_error = "failed", error[:500]
+            job.state, job.last_error = PrintJobState.FAILED, error[:500]
             job.next_attempt_at = now + backoff(job.attempts)
         else:
-            job.state, job.last_error, job.finished_at = "done", "", utcnow()
+            job.state, job.last_error, job.finished_at = PrintJobState.DONE, "", utcnow()
         session.commit()
         tried.append(job)
     return tried
@@ -218,7 +219,7 @@ def settle_without_printer(session: Session, *, booth_id: int, now: datetime) ->
     result = session.execute(
         update(PrintJob).where(PrintJob.booth_id == booth_id,
                                PrintJob.state.in_(OPEN_STATES))
-        .values(state="done", last_error=NO_PRINTER_NOTE, finished_at=now)
+        .values(state=PrintJobState.DONE, last_error=NO_PRINTER_NOTE, finished_at=now)
         .execution_options(synchronize_session=False))
     session.commit()
     return result.rowcount or 0
@@ -237,13 +238,13 @@ def retry_job(session: Session, *, job_id: str, booth: Booth) -> PrintJob:
     job = session.get(PrintJob, job_id)
     if job is None or job.booth_id != booth.id:
         raise NotFound(_("Không có lệnh in này."), code="unknown_print_job")
-    if job.state != "done":
-        job.state, job.attempts, job.next_attempt_at = "pending", 0, utcnow()
+    if job.state != PrintJobState.DONE:
+        job.state, job.attempts, job.next_attempt_at = PrintJobState.PENDING, 0, utcnow()
     session.flush()
     return job
 
 
-OPEN_STATES = ("pending", "printing", "failed")
+OPEN_STATES = (PrintJobState.PENDING, PrintJobState.PRINTING, PrintJobState.FAILED)
 MAX_FAILED_SHOWN = 50
 
 
@@ -259,9 +260,9 @@ def printer_status(session: Session, *, booth: Booth, settings: PrintSettings) -
         .group_by(PrintJob.state)).all())
     failed = session.execute(
         select(PrintJob, Sale.number).outerjoin(Sale, Sale.id == PrintJob.sale_id)
-        .where(PrintJob.booth_id == booth.id, PrintJob.state == "failed")
+        .where(PrintJob.booth_id == booth.id, PrintJob.state == PrintJobState.FAILED)
         .order_by(PrintJob.created_at).limit(MAX_FAILED_SHOWN)).all()
-    pending = counts.get("pending", 0) + counts.get("printing", 0)
+    pending = counts.get(PrintJobState.PENDING, 0) + counts.get(PrintJobState.PRINTING, 0)
     return {
         "printer": settings.target.describe(), "kind": settings.target.kind,
         "mode": settings.mode, "paper_mm": settings.paper_mm,
@@ -269,7 +270,7 @@ def printer_status(session: Session, *, booth: Booth, settings: PrintSettings) -
                   else "error" if failed else "busy" if pending else "ok"),
         "pending": pending,
         "failed": [job_to_json(job, number=number) for job, number in failed],
-        "failed_count": counts.get("failed", 0),
+        "failed_count": counts.get(PrintJobState.FAILED, 0),
     }
 
 

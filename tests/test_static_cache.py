@@ -110,3 +110,25 @@ def test_an_unchanged_page_reloads_as_a_304(seeded):
 
     reload = client.get("/pos", headers={"Accept-Encoding": "br", "If-None-Match": etag})
     assert reload.status_code == 304 and reload.data == b""
+
+
+def test_the_till_announces_every_module_it_will_import(seeded):
+    """The till's modules are fetched at once, not one level of imports after another:
+    each file cashier.js reaches is a modulepreload of the page, under the hashed prefix."""
+    client = seeded.test_client()
+    login = client.get("/login")
+    token = re.search(r'name="csrf-token" content="([^"]+)"', login.get_data(as_text=True))
+    client.post("/login", data={"username": "thungan.coop-01", "password": DEMO_PASSWORD,
+                                "csrf_token": token.group(1)})
+    page = client.get("/pos").get_data(as_text=True)
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="([^"]+)"', page))
+    reached, todo = set(), ["pos/cashier.js"]
+    while todo:
+        name = todo.pop()
+        for spec in IMPORT.findall((STATIC_DIR / name).read_text(encoding="utf-8")):
+            imported = normpath(f"{dirname(name)}/{spec}")
+            if spec.startswith(".") and imported not in reached:
+                reached.add(imported)
+                todo.append(imported)
+    assert reached
+    assert {_static_url(seeded, name) for name in reached} <= preloaded

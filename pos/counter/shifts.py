@@ -204,8 +204,8 @@ def shift_to_json(shift: Shift) -> dict:
     """A shift as the API shows it (the figures come from ``shift_report``)."""
     return {
         "id": shift.id, "booth": shift.booth.code if shift.booth else None,
-        "cashier": shift.cashier.username, "status": shift.status,
-        "opened_at": shift.opened_at.isoformat(),
+        "cashier": shift.cashier.username, "cashier_name": shift.cashier.display_name,
+        "status": shift.status, "opened_at": shift.opened_at.isoformat(),
         "closed_at": shift.closed_at.isoformat() if shift.closed_at else None,
         "business_day": shift.business_day.isoformat(), "opening_float": shift.opening_float,
         "counted_cash": shift.counted_cash, "expected_cash": shift.expected_cash,

@@ -22,6 +22,8 @@ def test_one_open_shift_per_cashier(till):  # noqa: F811
     shift = till.open_shift(opening_float=300_000)
     assert shift["status"] == "open" and shift["opening_float"] == 300_000
     assert shift["cashier"] == "thungan.coop-01" and shift["booth"] == "COOP-01"
+    # The till's header names the person, not the sign-in name.
+    assert shift["cashier_name"] == "Thu ngân COOP-01"
     before = till.snapshot()
     again = till.post("/shifts", {"opening_float": 0})
     assert again.status_code == 409

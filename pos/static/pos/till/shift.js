@@ -30,7 +30,7 @@ export function renderShift() {
     ui.shiftInfo.textContent = shiftLabel(current);
     ui.shiftInfo.title = parseTime(current.opened_at)
       ? t("shift_title", { time: formatTime(current.opened_at, DATE_TIME) })
-        + (current.cashier ? " · " + t("cashier_is", { name: current.cashier }) : "")
+        + (current.cashier ? " · " + t("cashier_is", { name: current.cashier_name || current.cashier }) : "")
       : "";
     ui.shiftInfo.classList.remove("is-warn");
   } else if (current === null) {

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from core.auth import BOOTH_STAFF, allow
-from pos import STATIC_DIR
 from pos.context import current_booth
+from pos.static_files import STATIC_DIR
 
 bp = Blueprint("pos", __name__)
 

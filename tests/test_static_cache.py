@@ -10,8 +10,8 @@ from urllib.parse import urljoin
 
 import brotli
 
-from pos import STATIC_DIR, static_digest
 from pos.demo import DEMO_PASSWORD
+from pos.static_files import STATIC_DIR, static_digest
 
 # import "./x.js"; import {a} from "./x.js"; import("./x.js"); export {a} from "./x.js"
 IMPORT = re.compile(r"(?:\bimport\s*(?:[^'\"()]*?\bfrom\s*)?|\bimport\s*\(\s*"

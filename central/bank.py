@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.enums import PaymentMethod, SaleKind, SaleStatus
 from core.errors import DomainError
 from core.input import is_ascii_digits
 from core.models import Booth
@@ -132,7 +133,8 @@ def match_statement(session: Session, *, lines: list[BankLine]) -> dict:
         select(Payment.id, Payment.amount, Payment.reference, Sale.number, Sale.created_at,
                Booth.code)
         .join(Sale, Sale.id == Payment.sale_id).join(Booth, Booth.id == Sale.booth_id)
-        .where(Payment.method == "transfer", Sale.kind == "sale", Sale.status == "completed",
+        .where(Payment.method == PaymentMethod.TRANSFER, Sale.kind == SaleKind.SALE,
+               Sale.status == SaleStatus.COMPLETED,
                Sale.created_at >= start, Sale.created_at <= end)
         .order_by(Sale.created_at)).all()
     open_transfers = {t.id: t for t in transfers}

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from central.models import ShiftReport
+from core.enums import PaymentMethod, SaleKind, SaleStatus
 from core.errors import DomainError, NotFound
 from core.models import Booth, User, Venue
 from core.money import format_vnd
@@ -97,18 +98,18 @@ def shift_figures(session: Session, shifts: list[Shift]) -> dict[str, dict]:
         return figures
     for shift_id, kind, total in session.execute(
             select(Sale.shift_id, Sale.kind, func.sum(Sale.total))
-            .where(Sale.shift_id.in_(ids), Sale.status == "completed")
+            .where(Sale.shift_id.in_(ids), Sale.status == SaleStatus.COMPLETED)
             .group_by(Sale.shift_id, Sale.kind)):
-        figures[shift_id]["net_total"] += int(total) if kind == "sale" else -int(total)
+        figures[shift_id]["net_total"] += int(total) if kind == SaleKind.SALE else -int(total)
     for shift_id, kind, method, amount in session.execute(
             select(Sale.shift_id, Sale.kind, Payment.method, func.sum(Payment.amount))
             .join(Sale, Payment.sale_id == Sale.id)
-            .where(Sale.shift_id.in_(ids), Sale.status == "completed")
+            .where(Sale.shift_id.in_(ids), Sale.status == SaleStatus.COMPLETED)
             .group_by(Sale.shift_id, Sale.kind, Payment.method)):
         f = figures[shift_id]
-        f["totals_by_method"][method] += int(amount) if kind == "sale" else -int(amount)
-        if method == "cash":
-            f["cash_sales" if kind == "sale" else "cash_refunds"] += int(amount)
+        f["totals_by_method"][method] += int(amount) if kind == SaleKind.SALE else -int(amount)
+        if method == PaymentMethod.CASH:
+            f["cash_sales" if kind == SaleKind.SALE else "cash_refunds"] += int(amount)
     for shift_id, kind, amount in session.execute(
             select(CashMovement.shift_id, CashMovement.kind, func.sum(CashMovement.amount))
             .where(CashMovement.shift_id.in_(ids))

@@ -35,6 +35,7 @@ from sqlalchemy import and_, case, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from central.models import SalesDaily, SalesDailyBooth, SalesMonthly
+from core.enums import SaleKind, SaleStatus
 from core.errors import DomainError, NotFound
 from core.input import is_ascii_digits
 from core.models import Booth, User, Venue
@@ -523,8 +524,8 @@ def cashier_signals(session: Session, *, start: date, end: date,
     figures: dict[tuple[int, int], dict] = defaultdict(lambda: dict.fromkeys(
         ("sales", "sales_amount", "voids", "voids_amount", "refunds", "refunds_amount",
          "discounts", "discounts_amount", "overrides", "overrides_amount"), 0))
-    voided = Sale.status == "voided"
-    completed = Sale.status == "completed"
+    voided = Sale.status == SaleStatus.VOIDED
+    completed = Sale.status == SaleStatus.COMPLETED
     discounted = and_(completed, Sale.discount_total > 0)
     for r in session.execute(
             select(Sale.booth_id, Sale.cashier_id, func.count(), func.sum(Sale.total),
@@ -533,7 +534,7 @@ def cashier_signals(session: Session, *, start: date, end: date,
                    func.sum(case((discounted, 1), else_=0)),
                    func.sum(case((completed, Sale.discount_total), else_=0)))
             .join(Shift, Shift.id == Sale.shift_id)
-            .where(Sale.kind == "sale", *where).group_by(Sale.booth_id, Sale.cashier_id)):
+            .where(Sale.kind == SaleKind.SALE, *where).group_by(Sale.booth_id, Sale.cashier_id)):
         f = figures[(r[0], r[1])]
         f["sales"], f["sales_amount"], f["voids"], f["voids_amount"] = map(int, r[2:6])
         f["discounts"], f["discounts_amount"] = int(r[6]), int(r[7])
@@ -542,7 +543,7 @@ def cashier_signals(session: Session, *, start: date, end: date,
             select(Sale.booth_id, original.cashier_id, func.count(), func.sum(Sale.total))
             .join(Shift, Shift.id == Sale.shift_id)
             .join(original, original.id == Sale.refund_of_id)
-            .where(Sale.kind == "refund", completed, *where)
+            .where(Sale.kind == SaleKind.REFUND, completed, *where)
             .group_by(Sale.booth_id, original.cashier_id)):
         figures[(booth_id, cashier_id)]["refunds"] = int(n)
         figures[(booth_id, cashier_id)]["refunds_amount"] = int(amount)
@@ -550,7 +551,7 @@ def cashier_signals(session: Session, *, start: date, end: date,
             select(Sale.booth_id, Sale.cashier_id, func.count(),
                    func.sum((SaleLine.catalog_price - SaleLine.unit_price) * SaleLine.qty))
             .join(Sale, Sale.id == SaleLine.sale_id).join(Shift, Shift.id == Sale.shift_id)
-            .where(Sale.kind == "sale", completed,
+            .where(Sale.kind == SaleKind.SALE, completed,
                    SaleLine.unit_price != SaleLine.catalog_price, *where)
             .group_by(Sale.booth_id, Sale.cashier_id)):
         figures[(booth_id, cashier_id)]["overrides"] = int(n)
@@ -628,7 +629,7 @@ def signal_rows(session: Session, *, cashier: User, signal: str, start: date, en
     if signal == "refunds":
         query = (query.add_columns(original.number.label("original"))
                  .join(original, original.id == Sale.refund_of_id)
-                 .where(Sale.kind == "refund", Sale.status == "completed",
+                 .where(Sale.kind == SaleKind.REFUND, Sale.status == SaleStatus.COMPLETED,
                         original.cashier_id == cashier.id))
     elif signal == "overrides":
         query = (select(Sale.number, Booth.code.label("booth"), Shift.business_day,
@@ -639,15 +640,15 @@ def signal_rows(session: Session, *, cashier: User, signal: str, start: date, en
                  .select_from(SaleLine).join(Sale, Sale.id == SaleLine.sale_id)
                  .join(Shift, Shift.id == Sale.shift_id).join(Booth, Booth.id == Sale.booth_id)
                  .outerjoin(approver, approver.id == Sale.approved_by_id)
-                 .where(Sale.kind == "sale", Sale.status == "completed",
+                 .where(Sale.kind == SaleKind.SALE, Sale.status == SaleStatus.COMPLETED,
                         Sale.cashier_id == cashier.id,
                         SaleLine.unit_price != SaleLine.catalog_price, *where))
     else:
-        query = query.where(Sale.kind == "sale", Sale.cashier_id == cashier.id)
+        query = query.where(Sale.kind == SaleKind.SALE, Sale.cashier_id == cashier.id)
         if signal == "voids":
-            query = query.where(Sale.status == "voided")
+            query = query.where(Sale.status == SaleStatus.VOIDED)
         elif signal == "discounts":
-            query = query.where(Sale.status == "completed", Sale.discount_total > 0)
+            query = query.where(Sale.status == SaleStatus.COMPLETED, Sale.discount_total > 0)
     rows = []
     for r in session.execute(query.order_by(Sale.created_at, Sale.number)):
         row = dict(r._mapping)

@@ -35,6 +35,7 @@ from central.models import (
     Settlement,
     SettlementLine,
 )
+from core.enums import SaleKind, SaleStatus, StockMoveKind
 from core.errors import Conflict, DomainError, NotFound
 from core.models import Booth, User, Venue
 from core.money import format_vnd
@@ -193,7 +194,7 @@ def snapshot_rates(session: Session, *, rates: RateBook | None, kind: str, refun
     """The rates to freeze on a sale's lines at ingest, as ``product_id → {columns}``: those
     in force at ``created`` for a sale, the original lines' for a refund (looked up in the
     rows still ``pending`` in the batch, then in the database)."""
-    if kind == "refund":
+    if kind == SaleKind.REFUND:
         originals: dict[int, dict] = {}
         for row in pending:
             if row["sale_id"] == refund_of:
@@ -358,21 +359,21 @@ def _covered_lines(session: Session, producer_id: int, start: datetime, end: dat
     earlier paid periods that arrived after the payment, and paid sales voided since."""
     base = _line_query(producer_id)
     rows = [("line", r) for r in session.execute(base.where(
-        Sale.status == "completed", Sale.created_at >= start, Sale.created_at < end,
+        Sale.status == SaleStatus.COMPLETED, Sale.created_at >= start, Sale.created_at < end,
         ~_locked("line")))]
     earlier = [s for s in paid if s.period_to < period_from]
     if earlier:
         ranges = [and_(Sale.created_at >= a, Sale.created_at < b)
                   for a, b in (period_bounds(s.period_from, s.period_to) for s in earlier)]
         rows += [("line", r) for r in session.execute(base.where(
-            Sale.status == "completed", Sale.created_at < start, ~_locked("line"),
+            Sale.status == SaleStatus.COMPLETED, Sale.created_at < start, ~_locked("line"),
             or_(*ranges)))]
         paid_line = exists().where(
             SettlementLine.sale_line_id == SaleLine.id, SettlementLine.role == "line",
             SettlementLine.locked.is_(True),
             SettlementLine.settlement_id.in_([s.id for s in earlier]))
         rows += [("void", r) for r in session.execute(base.where(
-            Sale.status == "voided", paid_line, ~_locked("void")))]
+            Sale.status == SaleStatus.VOIDED, paid_line, ~_locked("void")))]
     return rows
 
 
@@ -384,7 +385,7 @@ def _items(session: Session, producer_id: int, rows, start: datetime) -> tuple[l
     missing_snapshot = missing_term = 0
     items = []
     for role, r in rows:
-        sign = -1 if r.kind == "refund" else 1
+        sign = -1 if r.kind == SaleKind.REFUND else 1
         if role == "void":
             sign = -sign
         showroom, host = r.showroom_rate_bp, r.host_rate_bp
@@ -793,7 +794,7 @@ def return_to_producer(session: Session, *, producer_id: object, location: objec
     session.add(document)
     session.flush()
     for product, qty in wanted:
-        post_move(session, booth=place, product=product, qty=-qty, kind="return",
+        post_move(session, booth=place, product=product, qty=-qty, kind=StockMoveKind.RETURN,
                   reference=document.number, note=_("Trả hàng ký gửi cho chủ thể"), by=by)
     return document
 

@@ -48,6 +48,20 @@ class PrintJobKind(StrEnum):
     ZREPORT = "zreport"
 
 
+class StockMoveKind(StrEnum):
+    """Why a stock level moved: each row of the stock ledger says which."""
+
+    RECEIVE = "receive"
+    TRANSFER_IN = "transfer_in"
+    TRANSFER_OUT = "transfer_out"
+    SALE = "sale"
+    REFUND = "refund"
+    ADJUST = "adjust"
+    COUNT = "count"
+    EXPIRE = "expire"
+    RETURN = "return"
+
+
 class EventType(StrEnum):
     """The booth's outbox event types (``sync.models.EVENT_TYPES``)."""
 

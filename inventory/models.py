@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.enums import StockMoveKind
 from core.extensions import db
 from core.models import _in
 from core.types import UTCDateTime, new_uuid, utcnow
@@ -23,8 +24,7 @@ from core.types import UTCDateTime, new_uuid, utcnow
 PRODUCER_KINDS = ("company", "cooperative", "household", "other")
 CATEGORIES = ("food", "drink", "herbs", "handicraft", "other")
 BARCODE_KINDS = ("ean13", "ean8", "upca", "code128", "instore")
-MOVE_KINDS = ("receive", "transfer_in", "transfer_out", "sale", "refund", "adjust", "count",
-              "expire", "return")
+MOVE_KINDS = tuple(kind.value for kind in StockMoveKind)
 # Why a manager adjusted stock by hand.
 ADJUST_REASONS = ("damage", "loss", "sample", "expired", "found", "other")
 TRANSFER_STATUSES = ("shipped", "received", "discrepancy")

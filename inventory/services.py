@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
+from core.enums import SaleKind, SaleStatus
 from core.errors import DomainError, NotFound
 from core.models import Booth, User
 from core.textfold import fold
@@ -195,13 +196,13 @@ def _sold_subquery(booth: Booth, now: datetime):
     sales (``ix_sale_booth_created``), so its cost follows the sales, not the catalogue."""
     from pos.counter_models import Sale, SaleLine
 
-    signed = case((Sale.kind == "refund", -SaleLine.qty), else_=SaleLine.qty)
+    signed = case((Sale.kind == SaleKind.REFUND, -SaleLine.qty), else_=SaleLine.qty)
     return (select(SaleLine.product_id.label("product_id"),
                    func.sum(case((Sale.created_at >= now - timedelta(days=7), signed),
                                  else_=0)).label("sold_7"),
                    func.sum(signed).label("sold_30"))
             .join(Sale, Sale.id == SaleLine.sale_id)
-            .where(Sale.booth_id == booth.id, Sale.status == "completed",
+            .where(Sale.booth_id == booth.id, Sale.status == SaleStatus.COMPLETED,
                    Sale.created_at >= now - timedelta(days=30))
             .group_by(SaleLine.product_id)).cte("sold")
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from core.enums import StockMoveKind
 from core.errors import Conflict, DomainError, NotFound
 from core.models import Booth, User
 from core.services import record_audit
@@ -270,7 +271,7 @@ def commit_stocktake(session: Session, *, booth: Booth, stocktake: Stocktake, re
         line.expected = levels.get(line.product_id, 0)
         if line.counted != line.expected:
             moves.append(post_move(session, booth=booth, product=line.product,
-                                   qty=line.counted - line.expected, kind="count",
+                                   qty=line.counted - line.expected, kind=StockMoveKind.COUNT,
                                    reference=stocktake.number, note=reason[:300], by=by))
     stocktake.status = "committed"
     stocktake.committed_at = now

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from core.enums import StockMoveKind
 from core.errors import Conflict, DomainError, NotFound
 from core.models import Booth, User
 from core.types import utcnow
@@ -86,7 +87,7 @@ def ship_transfer(session: Session, *, booth: Booth, lines: list[tuple[int, int]
     warehouse = central_warehouse(session)
     for line in transfer.lines:
         post_move(session, booth=warehouse, product=session.get(Product, line.product_id),
-                  qty=-line.qty, kind="transfer_out", reference=transfer.number, by=by)
+                  qty=-line.qty, kind=StockMoveKind.TRANSFER_OUT, reference=transfer.number, by=by)
     if request is not None:
         request.status = "shipped"
         request.transfer_id = transfer.id
@@ -143,7 +144,8 @@ def receive_transfer(session: Session, *, booth: Booth, transfer: Transfer,
                     lot_code=lots[product_id][0], expires_on=lots[product_id][1],
                     reference=transfer.number).id
             post_move(session, booth=booth, product=line.product, qty=counts[product_id],
-                      kind="transfer_in", reference=transfer.number, by=by, lot_id=lot_id)
+                      kind=StockMoveKind.TRANSFER_IN, reference=transfer.number, by=by,
+                      lot_id=lot_id)
     exact = all(line.received == line.qty for line in transfer.lines)
     transfer.status = "received" if exact else "discrepancy"
     transfer.received_at = now

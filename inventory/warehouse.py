@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.enums import StockMoveKind
 from core.models import Booth, Venue
 
 WAREHOUSE_CODE = "KHO-TT"
@@ -82,7 +83,7 @@ def receive_consignment(session: Session, *, producer_id: int,
             session.add(lot)
             session.flush()
         post_move(session, booth=warehouse, product=products[i], qty=line.qty,
-                  kind="receive", reference=intake.number, by=by,
+                  kind=StockMoveKind.RECEIVE, reference=intake.number, by=by,
                   lot_id=lot.id if lot else None)
     session.flush()
     return intake

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from core.enums import StockMoveKind
 from core.models import Booth, User, Venue
 from core.textfold import fold
 from inventory.barcodes import ean13_with_check, make_instore_code
@@ -174,7 +175,7 @@ def seed_demo(session: Session, *, booth_code: str | None = None,
         rng = _rng("stock", booth.code)
         for product in rng.sample(products, k=min(len(products), rng.randint(45, 70))):
             post_move(session, booth=booth, product=product, qty=rng.randint(4, 40),
-                      kind="receive", reference="Tồn đầu kỳ (dữ liệu mẫu)")
+                      kind=StockMoveKind.RECEIVE, reference="Tồn đầu kỳ (dữ liệu mẫu)")
             moves += 1
     return {"venues": len(VENUES), "booths": len(booths), "products": len(products),
             "users": users, "stock_moves": moves}

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
+from core.enums import SaleStatus, ShiftStatus
 from core.errors import NotFound
 from core.models import Booth, User
 from core.types import utcnow
@@ -139,16 +140,16 @@ def sale_detail(session: Session, *, booth: Booth, viewer: User, sale_id: str) -
         sold[line.product_id] += line.qty
     refunded = {product_id: int(qty) for product_id, qty in session.execute(
         select(SaleLine.product_id, func.sum(SaleLine.qty)).join(Sale)
-        .where(Sale.refund_of_id == sale.id, Sale.status == "completed")
+        .where(Sale.refund_of_id == sale.id, Sale.status == SaleStatus.COMPLETED)
         .group_by(SaleLine.product_id))}
-    completed = sale.status == "completed"
+    completed = sale.status == SaleStatus.COMPLETED
     left = {pid: qty - refunded.get(pid, 0) if completed else 0 for pid, qty in sold.items()}
     manager = _sees_all(viewer, booth)
     return SaleDetail(
         sale=sale, refunds=refunds, sold=dict(sold), refunded=refunded, left=left,
         can_refund=manager and completed and any(v > 0 for v in left.values()),
-        can_void=(manager and completed and sale.shift.status == "open"
-                  and not any(r.status == "completed" for r in refunds)))
+        can_void=(manager and completed and sale.shift.status == ShiftStatus.OPEN
+                  and not any(r.status == SaleStatus.COMPLETED for r in refunds)))
 
 
 def reprint_sale(session: Session, *, booth: Booth, actor: User, sale_id: str,

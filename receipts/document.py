@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from typing import Literal, NamedTuple
 
+from core.enums import PaymentMethod
 from core.money import vat_contained
 
 # Vietnam has kept UTC+7 without daylight saving since 1975; a fixed offset avoids
@@ -28,7 +29,6 @@ PAYMENT_METHOD_LABELS = {
 }
 
 ReceiptKind = Literal["sale", "refund", "void"]
-PaymentMethod = Literal["cash", "transfer", "card"]
 
 
 def local_time(moment: datetime) -> datetime:
@@ -183,7 +183,7 @@ class ReceiptDocument:
     @property
     def opens_drawer(self) -> bool:
         """Cash changed hands, so the printer should kick the cash drawer."""
-        return any(payment.method == "cash" for payment in self.payments)
+        return any(payment.method == PaymentMethod.CASH for payment in self.payments)
 
     @property
     def qr_is_payment(self) -> bool:

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload, object_session
 
-from core.enums import PrintJobKind, PrintJobState
+from core.enums import PrintJobKind, PrintJobState, SaleStatus, ShiftStatus
 from core.errors import NotFound
 from core.models import Booth, User
 from core.services import record_audit
@@ -65,7 +65,7 @@ def receipt_document(sale: Sale) -> ReceiptDocument:
             stars=product.stars or 0))
     booth = sale.booth
     return ReceiptDocument(
-        kind="void" if sale.status == "voided" else sale.kind, shop_name=SHOP_NAME,
+        kind="void" if sale.status == SaleStatus.VOIDED else sale.kind, shop_name=SHOP_NAME,
         booth_code=booth.code, booth_name=booth.name, venue_name=booth.venue.name,
         address=booth.venue.address, tax_code=booth.tax_code, number=sale.number,
         issued_at=sale.created_at, cashier=sale.cashier.display_name, lines=lines,
@@ -88,7 +88,7 @@ def zreport_document(shift: Shift, report: dict, *, viewer: User | None) -> ZRep
         voids=Tally(report["voids"]["count"], report["voids"]["amount"]),
         opening_float=report["opening_float"], cash_in=report["cash_in"],
         cash_out=report["cash_out"])
-    if shift.status == "open":
+    if shift.status == ShiftStatus.OPEN:
         visible = expected_cash_visible(shift, viewer)
         return ZReportDocument(**common, closed=False, counted_cash=None, difference=None,
                                expected_cash=report["expected_cash"] if visible else None)

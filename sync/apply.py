@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from core.enums import SaleKind, SaleStatus, ShiftStatus, StockMoveKind
 from core.models import Booth, User
 from core.types import new_uuid, utcnow
 from inventory.models import (
@@ -187,7 +188,7 @@ def _daily(batch: _Batch, day: date, kind: str, lines: list[dict], sign: int) ->
     summaries the batch writes with the sale rows. Quantities and amounts are net (a
     refund subtracts, and its own columns keep what it paid back); a receipt counts once
     per product it holds and once for its booth."""
-    refund = kind == "refund"
+    refund = kind == SaleKind.REFUND
     for line in lines:
         row = batch.daily.setdefault((day, line["product_id"]), [0, 0, 0, 0, 0])
         qty, amount = sign * int(line["qty"]), sign * int(line["amount"])
@@ -208,11 +209,12 @@ def _shift_opened(batch: _Batch, p: dict, event: dict) -> None:
         raise Problem(f"Ca {p['id']} đã có ở trung tâm.")
     cashier = _user(batch, p["cashier"])
     opened = [s for s in batch.shifts.values() if s["cashier_id"] == cashier
-              and s["status"] == "open"]
+              and s["status"] == ShiftStatus.OPEN]
     if opened:
         raise Problem(f"Thu ngân {p['cashier']} còn một ca chưa đóng.")
     batch.shifts[p["id"]] = {
-        "id": p["id"], "booth_id": batch.booth.id, "cashier_id": cashier, "status": "open",
+        "id": p["id"], "booth_id": batch.booth.id, "cashier_id": cashier,
+        "status": ShiftStatus.OPEN,
         "opened_at": parse_time(p["opened_at"]), "closed_at": None,
         "business_day": date.fromisoformat(p["business_day"]),
         "opening_float": int(p["opening_float"]), "counted_cash": None,
@@ -226,9 +228,9 @@ def _shift_closed(batch: _Batch, p: dict, event: dict) -> None:
     status = _shift_status(batch, shift_id)
     if status is None:
         raise Problem(f"Đóng ca {shift_id} mà trung tâm chưa có ca này.")
-    if status == "closed":
+    if status == ShiftStatus.CLOSED:
         raise Problem(f"Ca {shift_id} đã đóng trước đó.")
-    values = {"status": "closed", "closed_at": parse_time(report["closed_at"]),
+    values = {"status": ShiftStatus.CLOSED, "closed_at": parse_time(report["closed_at"]),
               "counted_cash": report["counted_cash"],
               "counted_denominations": report.get("counted_denominations"),
               "expected_cash": report["expected_cash"], "difference": report["difference"],
@@ -262,7 +264,7 @@ def _sale(batch: _Batch, p: dict, event: dict) -> None:
         raise Problem(f"Số hóa đơn {p['number']} đã được dùng cho một hóa đơn khác.")
     if _shift_status(batch, p["shift_id"]) is None:
         raise Problem(f"Hóa đơn {p['number']} thuộc ca {p['shift_id']} mà trung tâm chưa có.")
-    if kind == "refund" and p.get("refund_of") not in batch.known_sales \
+    if kind == SaleKind.REFUND and p.get("refund_of") not in batch.known_sales \
             and p.get("refund_of") not in batch.sales:
         raise Problem(f"Phiếu hoàn {p['number']} của một hóa đơn trung tâm chưa có.")
     unknown = [line["product_id"] for line in p["lines"]
@@ -274,14 +276,14 @@ def _sale(batch: _Batch, p: dict, event: dict) -> None:
     batch.sales[p["id"]] = {
         "id": p["id"], "booth_id": batch.booth.id, "seq": int(p["seq"]), "number": p["number"],
         "shift_id": p["shift_id"], "cashier_id": cashier, "created_at": created,
-        "status": "completed", "kind": kind,
-        "refund_of_id": p.get("refund_of") if kind == "refund" else None,
+        "status": SaleStatus.COMPLETED, "kind": kind,
+        "refund_of_id": p.get("refund_of") if kind == SaleKind.REFUND else None,
         "total": int(p["total"]), "discount_total": int(p["discount_total"]),
         "change": int(p["change"]), "approved_by_id": _user(batch, p.get("approved_by")),
         "reason": (p.get("reason") or "")[:500], "void_reason": "", "voided_by_id": None,
         "voided_at": None, "request_hash": event["hash"]}
     batch.sale_seqs.add(int(p["seq"]))
-    sign = -1 if kind == "sale" else 1
+    sign = -1 if kind == SaleKind.SALE else 1
     day = _shift_day(batch, p["shift_id"])
     rates = _frozen_rates(batch, p, kind, created)
     _daily(batch, day, kind, p["lines"], 1)
@@ -307,7 +309,7 @@ def _frozen_rates(batch: _Batch, p: dict, kind: str, created: datetime):
     in force when it was sold, a refund its original's, so later terms never rewrite it."""
     from central.settlements import RateBook, snapshot_rates
 
-    if batch.rates is None and kind == "sale":
+    if batch.rates is None and kind == SaleKind.SALE:
         batch.rates = RateBook(batch.session, product_ids=batch.products,
                                venue_ids=[batch.booth.venue_id])
     return snapshot_rates(batch.session, rates=batch.rates, kind=kind,
@@ -317,15 +319,16 @@ def _frozen_rates(batch: _Batch, p: dict, kind: str, created: datetime):
 
 def _sale_voided(batch: _Batch, p: dict, event: dict) -> None:
     sale_id = p["id"]
-    values = {"status": "voided", "void_reason": (p.get("reason") or "")[:500],
+    values = {"status": SaleStatus.VOIDED, "void_reason": (p.get("reason") or "")[:500],
               "voided_by_id": _user(batch, p.get("by")), "voided_at": parse_time(p["at"])}
     if sale_id in batch.sales:
         row = batch.sales[sale_id]
-        if row["status"] == "voided":
+        if row["status"] == SaleStatus.VOIDED:
             raise Problem(f"Hóa đơn {p.get('number')} đã bị hủy trước đó.")
         row.update(values)
         lines = [line for line in batch.lines if line["sale_id"] == sale_id]
-    elif batch.known_sales.get(sale_id) == "completed" and sale_id not in batch.sale_updates:
+    elif (batch.known_sales.get(sale_id) == SaleStatus.COMPLETED
+          and sale_id not in batch.sale_updates):
         batch.sale_updates[sale_id] = values
         lines = None
     else:
@@ -341,7 +344,7 @@ def _sale_voided(batch: _Batch, p: dict, event: dict) -> None:
         shift_id = batch.sales[sale_id]["shift_id"]
     _daily(batch, _shift_day(batch, shift_id), "sale", lines, -1)  # only sales are voided
     for line in lines:
-        _move(batch, product_id=line["product_id"], qty=int(line["qty"]), kind="refund",
+        _move(batch, product_id=line["product_id"], qty=int(line["qty"]), kind=StockMoveKind.REFUND,
               reference=p.get("number") or "", by=values["voided_by_id"],
               at=values["voided_at"], note="Hủy hóa đơn")
 
@@ -365,7 +368,7 @@ def _transfer_received(batch: _Batch, p: dict, event: dict) -> None:
         batch.transfer_lines[line.id] = qty
         exact = exact and qty == line.qty
         if qty:
-            _move(batch, product_id=product_id, qty=qty, kind="transfer_in",
+            _move(batch, product_id=product_id, qty=qty, kind=StockMoveKind.TRANSFER_IN,
                   reference=transfer.number, by=by, at=at)
     batch.transfer_updates[transfer.id] = {
         "status": "received" if exact else "discrepancy", "received_at": at,

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.enums import EventType, PaymentMethod, SaleKind, SaleStatus, ShiftStatus
+from core.enums import EventType, PaymentMethod, SaleKind, SaleStatus, ShiftStatus, StockMoveKind
 from core.errors import Conflict, DomainError, Forbidden
 from core.models import Booth, User
 from core.services import record_audit
@@ -151,7 +151,7 @@ def refund_sale(session: Session, *, booth: Booth, actor: User, original: Sale,
         session.flush()
         for b in built:
             post_move(session, booth=booth, product=session.get(Product, b["product_id"]),
-                      qty=b["qty"], kind="refund", reference=number, by=actor)
+                      qty=b["qty"], kind=StockMoveKind.REFUND, reference=number, by=actor)
         record_audit(session, action="sale_refund", actor=actor, booth=booth, approver=actor,
                      target_type="sale", target_id=original.id,
                      before={"number": original.number, "total": original.total},
@@ -196,8 +196,8 @@ def void_sale(session: Session, *, booth: Booth, actor: User, sale: Sale, reason
     session.flush()
     for line in sale.lines:
         post_move(session, booth=booth, product=session.get(Product, line.product_id),
-                  qty=line.qty, kind="refund", reference=sale.number, note="Hủy hóa đơn",
-                  by=actor)
+                  qty=line.qty, kind=StockMoveKind.REFUND, reference=sale.number,
+                  note="Hủy hóa đơn", by=actor)
     record_audit(session, action="sale_void", actor=actor, booth=booth, approver=actor,
                  target_type="sale", target_id=sale.id,
                  before={"status": "completed", "total": sale.total},

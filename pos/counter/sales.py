@@ -22,7 +22,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 
-from core.enums import EventType, PrintJobKind, SaleKind, SaleStatus, ShiftStatus
+from core.enums import EventType, PrintJobKind, SaleKind, SaleStatus, ShiftStatus, StockMoveKind
 from core.errors import Conflict, DomainError, NotFound
 from core.models import Booth, User
 from core.services import record_audit
@@ -300,7 +300,7 @@ def write_sale(session: Session, *, booth: Booth, cashier: User, approver: User 
                  "tendered": p.tendered, "reference": p.reference}
                 for i, p in enumerate(settlement.rows)])
             move_stock(session, booth_id=draft.booth_id, by_id=draft.cashier_id,
-                       kind="sale", reference=number, at=created_at,
+                       kind=StockMoveKind.SALE, reference=number, at=created_at,
                        moves=[(line.product_id, -line.qty) for line in priced.lines])
             for adjustment in priced.adjustments:
                 record_audit(session, action="sale_line_adjusted", actor=cashier,

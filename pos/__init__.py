@@ -205,6 +205,7 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     app.jinja_env.globals.update(format_vnd=format_vnd, format_datetime=format_datetime,
                                  get_locale=get_locale,
                                  role_label=labels.role_label,
+                                 barcode_kind_label=labels.barcode_kind_label,
                                  venue_kind_label=labels.venue_kind_label)
 
     @app.context_processor

@@ -10,6 +10,11 @@ def role_label(role: str) -> str:
             "office": _("Văn phòng"), "admin": _("Quản trị")}.get(role, role)
 
 
+def barcode_kind_label(kind: str) -> str:
+    return {"ean13": "EAN-13", "ean8": "EAN-8", "upca": "UPC-A", "code128": "Code 128",
+            "instore": _("Mã nội bộ")}.get(kind, kind)
+
+
 def venue_kind_label(kind: str) -> str:
     return {"supermarket": _("Siêu thị"), "hotel": _("Khách sạn"), "beach": _("Bãi biển"),
             "other": _("Khác")}.get(kind, kind)

@@ -42,6 +42,7 @@ ENGLISH = {
     "pending", "failed", "completed", "voided", "printing", "open", "closed", "cashier",
     "manager", "office", "admin", "refund", "sale", "transfer", "cash", "card", "none",
     "the", "and", "of", "to", "for", "with", "from", "this", "Please", "Welcome", "Hello",
+    "instore", "ean13", "ean8", "upca", "code128",
 }
 # Where an English word is a code, the page keeps it inside one of these.
 CODE_TAGS = {"code", "pre", "kbd", "samp"}

@@ -86,6 +86,17 @@ def print_settings(session: Session, booth: Booth, config):
     return PrintSettings.from_config(effective_config(session, booth, config))
 
 
+def print_settings_or_reason(session: Session, booth: Booth, config):
+    """The printer in force, or (no printer, the reason) when a value is wrong: a typo in
+    OCOP_PRINTER shows on the page that reads it instead of a 500."""
+    from receipts.printers import PrinterError, PrinterTarget, PrintSettings
+
+    try:
+        return print_settings(session, booth, config), ""
+    except PrinterError as err:
+        return PrintSettings(target=PrinterTarget("none")), err.message
+
+
 def save_printer_settings(session: Session, *, booth: Booth, by: User, config,
                           values: dict[str, str]) -> list[str]:
     """Store the manager's printer settings; returns the keys that changed. A value not

@@ -86,18 +86,15 @@ def open_shifts(session: Session, *, booth: Booth) -> list[Shift]:
 @allow("manager")
 def booth_home():
     """The manager's start page after signing in."""
+    from pos.booth_settings import print_settings_or_reason
     from pos.sale_history import today
     from pos.views_sales import METHOD_LABELS
     from receipts import queue
-    from receipts.printers import PrinterError, PrinterTarget, PrintSettings
     from sync.status import sync_status
 
     booth = current_booth()
     day = today()
-    try:
-        settings, printer_error = PrintSettings.from_config(current_app.config), ""
-    except PrinterError as err:
-        settings, printer_error = PrintSettings(target=PrinterTarget("none")), err.message
+    settings, printer_error = print_settings_or_reason(db.session, booth, current_app.config)
     negative = inventory_services.list_stock(db.session, booth=booth, negative=True,
                                              sort="on_hand", descending=False,
                                              per_page=STOCK_ROWS)

@@ -182,15 +182,10 @@ class SelftestForm(FlaskForm):
 
 
 def _print_settings() -> tuple[PrintSettings, str]:
-    """The printer in force (the environment's settings, else the manager's), or (no
-    printer, the reason) when they are wrong, so a typo in OCOP_PRINTER shows on the page
-    instead of a 500."""
-    from pos.booth_settings import print_settings
+    """The printer in force (the environment's settings, else the manager's)."""
+    from pos.booth_settings import print_settings_or_reason
 
-    try:
-        return print_settings(db.session, current_booth(), current_app.config), ""
-    except PrinterError as err:
-        return PrintSettings(target=PrinterTarget("none")), err.message
+    return print_settings_or_reason(db.session, current_booth(), current_app.config)
 
 
 def _settings_form_values() -> dict:

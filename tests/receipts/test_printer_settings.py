@@ -106,3 +106,26 @@ def test_a_value_not_offered_is_refused_and_nothing_is_written(tmp_path):
         message for _kind, message in _flashes(manager))
     assert "Giá trị không hợp lệ cho “Kiểu in”." in text
     assert _settings_rows(app) == 0
+
+
+def test_the_self_test_command_prints_on_the_paper_the_manager_chose(tmp_path):
+    """`ocop printer test` prints the way the receipts will: with the paper set on the
+    printer page, not the default (a 58 mm roll is 384 dots wide, 48 bytes a raster row)."""
+    from receipts.cli import printer_test_command
+
+    device = tmp_path / "lp0"
+    device.write_bytes(b"")  # the printer is plugged in
+    app = build_app(tmp_path)
+    make_till(app)
+    app.config["OCOP_PRINTER"] = f"escpos+file://{device}"
+    manager = app.test_client()
+    login(manager, "quanly.coop-01", TEST_PASSWORD)
+    assert _save(manager, OCOP_PRINTER_MODE="raster", OCOP_PAPER="58",
+                 OCOP_PRINTER_CODEPAGE="52",
+                 OCOP_PRINTER_ENCODING="cp1258").status_code == 303
+
+    result = app.test_cli_runner().invoke(printer_test_command, ["--mode", "raster"])
+    assert result.exit_code == 0, result.output
+    raster = device.read_bytes()
+    at = raster.index(b"\x1dv0")
+    assert int.from_bytes(raster[at + 4:at + 6], "little") == 384 // 8

@@ -21,6 +21,8 @@ from core.models import Booth
 from inventory import services as inventory_services
 from pos.context import current_booth
 from pos.counter_models import PAYMENT_METHODS, Payment, Sale, Shift
+from pos.labels import METHOD_LABELS
+from pos.sale_history import of_business_day, today
 
 bp = Blueprint("home", __name__)
 
@@ -49,10 +51,7 @@ def day_totals(session: Session, *, booth: Booth, day: date,
                cashier_id: int | None = None) -> DayTotals:
     """Totals of one business day (the shift's day), optionally of one cashier's shifts:
     two aggregate queries however many sales the day holds."""
-    # From the day's shifts (shift (business_day, booth_id), then sale (shift_id)); the
-    # "+ 0" keeps SQLite off ix_sale_booth_created, which walks the booth's whole history.
-    where = [Shift.business_day == day, Shift.booth_id == booth.id,
-             Sale.booth_id + 0 == booth.id]
+    where = of_business_day(booth, day)
     if cashier_id is not None:
         where.append(Shift.cashier_id == cashier_id)
     totals = DayTotals(by_method={method: 0 for method in PAYMENT_METHODS})
@@ -87,8 +86,6 @@ def open_shifts(session: Session, *, booth: Booth) -> list[Shift]:
 def booth_home():
     """The manager's start page after signing in."""
     from pos.booth_settings import print_settings_or_reason
-    from pos.sale_history import today
-    from pos.views_sales import METHOD_LABELS
     from receipts import queue
     from sync.status import sync_status
 

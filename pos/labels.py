@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+# How the screens name the payment methods (receipts print their own, untranslated).
+METHOD_LABELS = {"cash": _l("Tiền mặt"), "transfer": _l("Chuyển khoản"), "card": _l("Thẻ")}
 
 
 def role_label(role: str) -> str:

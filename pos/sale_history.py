@@ -66,6 +66,16 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def of_business_day(booth: Booth, day: date) -> list:
+    """The filter (over ``sale`` joined to its ``shift``) for one business day of a
+    booth: read from the day's few shifts through ``shift (business_day, booth_id)``,
+    then ``sale (shift_id)``. The "+ 0" keeps SQLite off ix_sale_booth_created, which
+    would walk the booth's whole history; so a day costs the same after a hundred
+    thousand sales as after a thousand."""
+    return [Shift.business_day == day, Shift.booth_id == booth.id,
+            Sale.booth_id + 0 == booth.id]
+
+
 def list_sales(session: Session, *, booth: Booth, viewer: User, day: date | None,
                query: str = "", page: int = 1, per_page: int = PER_PAGE,
                after: str | None = None) -> SalePage:
@@ -73,17 +83,12 @@ def list_sales(session: Session, *, booth: Booth, viewer: User, day: date | None
     ``None`` for every day), optionally those whose number contains ``query``. A cashier
     gets only the sales of their own shifts.
 
-    A day is read from its shifts through ``shift (business_day, booth_id)`` and
-    ``sale (shift_id)``, so it costs the same after a hundred thousand sales as after a
-    thousand; the count is SQL's. ``after`` (a sale's id, the previous page's
-    ``next_after``) continues the list by keyset, below that sale, instead of by page
-    number."""
+    A day is read from its shifts (``of_business_day``); the count is SQL's. ``after``
+    (a sale's id, the previous page's ``next_after``) continues the list by keyset,
+    below that sale, instead of by page number."""
     where = []
     if day is not None:
-        # "+ 0": never walk the booth's whole history by ix_sale_booth_created; start
-        # from the day's few shifts.
-        where += [Shift.business_day == day, Shift.booth_id == booth.id,
-                  Sale.booth_id + 0 == booth.id]
+        where += of_business_day(booth, day)
     else:
         where.append(Sale.booth_id == booth.id)
     if not _sees_all(viewer, booth):

@@ -26,11 +26,11 @@ from pos.context import current_booth
 from pos.counter_models import Sale, Shift
 from pos.forms_sales import RefundForm, ReprintForm, VoidForm
 from pos.home import day_totals
+from pos.labels import METHOD_LABELS
 from receipts import queue
 
 bp = Blueprint("sales", __name__)
 
-METHOD_LABELS = {"cash": _l("Tiền mặt"), "transfer": _l("Chuyển khoản"), "card": _l("Thẻ")}
 
 
 def _parse_day(text: str | None) -> date | None:
@@ -178,7 +178,7 @@ def export_sales():
                           code="bad_format")
     day = _parse_day(request.args.get("day")) or sale_history.today()
     booth = current_booth()
-    where = [Sale.booth_id == booth.id, Shift.business_day == day]
+    where = sale_history.of_business_day(booth, day)
     if not _sees_all():
         where.append(Shift.cashier_id == current_user.id)
     sales = db.session.scalars(

@@ -61,8 +61,9 @@ def test_the_next_page_link_carries_the_keyset_cursor(app, till, client, session
 
 def test_a_day_is_read_from_its_shifts_not_the_whole_history(app, till, client):
     """SQLite, with no statistics, would walk every sale of the booth by
-    ix_sale_booth_created to find one day's; the list and its totals start from the
-    day's shifts instead, so they cost the same after years of sales."""
+    ix_sale_booth_created to find one day's; the list, its totals, its export and the
+    manager's home start from the day's shifts instead, so they cost the same after
+    years of sales."""
     till.sell()
     login(client, MANAGER, TEST_PASSWORD)
     with app.app_context():
@@ -76,6 +77,8 @@ def test_a_day_is_read_from_its_shifts_not_the_whole_history(app, till, client):
     event.listen(engine, "before_cursor_execute", grab)
     try:
         assert client.get("/sales").status_code == 200
+        assert client.get("/sales/export?format=csv").status_code == 200
+        assert client.get("/home").status_code == 200
     finally:
         event.remove(engine, "before_cursor_execute", grab)
     assert statements

@@ -25,9 +25,6 @@ from pos.static_files import STATIC_DIR, serve_static_and_pages_cacheably, stati
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
-# Writers that read and price first and take the lock themselves, for their inserts only
-# (``pos.counter.writelock``).
-READ_FIRST_ENDPOINTS = frozenset({"counter_api.create_sale"})
 
 
 def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
@@ -184,8 +181,9 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     def _reads_need_no_write_lock():
         # Registered first: the first query of the request (loading the user) begins
         # the transaction the whole request shares.
+        view = app.view_functions.get(request.endpoint)
         if request.method in ("GET", "HEAD", "OPTIONS") \
-                or request.endpoint in READ_FIRST_ENDPOINTS:
+                or getattr(view, "ocop_reads_first", False):
             sqlite_begin.set("BEGIN")
 
     @app.teardown_request

@@ -17,6 +17,7 @@ from core.extensions import db
 from core.input import is_ascii_digits, takes
 from pos import counter, schemas
 from pos.context import current_booth
+from pos.counter.writelock import reads_first
 from pos.counter_models import DENOMINATIONS
 from pos.vietqr import vietqr_for_till
 from receipts import queue
@@ -154,6 +155,7 @@ def close_shift(id: str, body: schemas.CloseShiftIn):
 @bp.post("/sales")
 @allow(*BOOTH_STAFF)
 @takes(schemas.SaleIn)
+@reads_first
 def create_sale(body: schemas.SaleIn):
     """Record a sale; the same client ``id`` again answers 200 with the stored sale."""
     order = sale_args(body)

@@ -59,7 +59,7 @@ def today() -> date:
 
 
 def _sees_all(viewer: User, booth: Booth) -> bool:
-    return counter._is_manager_of(viewer, booth)
+    return counter.is_manager_of(viewer, booth)
 
 
 def _escape_like(text: str) -> str:

@@ -78,12 +78,6 @@ def append_event(session: Session, *, booth: Booth, type: str, payload: dict,
     return event
 
 
-def sale_number_floor(session: Session, booth: Booth) -> int:
-    """Receipt seqs issued before a restore, which the booth must never issue again."""
-    state = session.get(SyncState, booth.id)
-    return state.sale_seq_floor if state is not None else 0
-
-
 # --- epochs -------------------------------------------------------------------------------
 
 

@@ -61,10 +61,6 @@ from pos.counter.shifts import (
     shift_to_json,
 )
 
-# Older names, kept for the callers that still use them.
-_is_manager_of = is_manager_of
-_check_staff = check_staff
-
 __all__ = [
     "APPROVAL_LOCKOUT", "APPROVAL_MAX_FAILURES", "APPROVER_ROLES", "BUSINESS_TZ",
     "DEFAULT_CASH_DIFF_THRESHOLD", "DEFAULT_PRICE_TOLERANCE", "MAX_AMOUNT", "MAX_ID",

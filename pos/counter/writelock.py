@@ -2,7 +2,7 @@
 
 SQLite has one writer at a time, and a request normally begins ``BEGIN IMMEDIATE`` at
 its first query, so it holds the lock while it parses, reads and prices. The sale
-request begins as a plain read instead (``pos.READ_FIRST_ENDPOINTS``); once the sale is
+view is marked ``@reads_first``, so its request begins as a plain read; once the sale is
 priced, ``take_write_lock`` ends that read (it wrote nothing) and begins
 ``BEGIN IMMEDIATE``: the lock is held only for the inserts and the commit.
 
@@ -27,6 +27,14 @@ from sqlalchemy.orm import Session
 from core.models import Booth
 
 DEFAULT_WAIT_MS = 5000
+
+
+def reads_first(view):
+    """Mark a writing view that reads and prices before taking the lock itself
+    (``take_write_lock``): its request begins as a plain read, not ``BEGIN IMMEDIATE``.
+    The marker travels through ``functools.wraps`` of the decorators above it."""
+    view.ocop_reads_first = True
+    return view
 
 
 class FifoLock:

@@ -36,17 +36,24 @@ def app(tmp_path):
     return build_app(tmp_path, **VIETQR)
 
 
-@pytest.fixture
-def live_server(seeded):
-    """Serve the seeded booth app with waitress, the production server, on a free port."""
+def serve(app):
+    """Serve ``app`` with waitress, the production server, on a free port, in a thread:
+    (the server, to close, and its URL)."""
     from waitress import create_server
 
-    server = create_server(seeded, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    server.thread = threading.Thread(target=server.run, daemon=True)
+    server.thread.start()
+    return server, f"http://127.0.0.1:{server.effective_port}"
+
+
+@pytest.fixture
+def live_server(seeded):
+    """The seeded booth app, served."""
+    server, url = serve(seeded)
+    yield url
     server.close()
-    thread.join(timeout=5)
+    server.thread.join(timeout=5)
 
 
 @pytest.fixture

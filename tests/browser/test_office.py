@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import threading
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -22,7 +21,7 @@ from inventory.models import Product
 from pos.counter import BUSINESS_TZ
 from pos.demo import DEMO_PASSWORD
 from sync.client import CentralClient
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, serve
 from tests.central.test_reports import business_today, till_clock
 from tests.sync.conftest import (
     close_shift,
@@ -37,21 +36,13 @@ from tests.sync.conftest import (
 pytestmark = pytest.mark.browser
 
 
-def _serve(app):
-    from waitress import create_server
-
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.effective_port}"
-
-
 @pytest.fixture
 def office_day(tmp_path):
     """Yesterday at COOP-01: one closed shift of three receipts (cash and VietQR), synced
     to a central served over HTTP; the shift's closing report then disagrees with its
     receipts by 5.000 ₫ (set at central: the scene of a mismatch)."""
     central = make_central(tmp_path)
-    server, url = _serve(central)
+    server, url = serve(central)
     booth = make_booth(tmp_path, token=register(central), central_url=url)
     day = business_today() - timedelta(days=1)
     a, b, c = stocked_products(booth)

@@ -3,8 +3,6 @@ cashier scanning that product at the till is charged the new price."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import select
 
@@ -13,26 +11,18 @@ from core.models import Booth
 from inventory.models import Barcode, Product, StockLevel
 from pos.demo import DEMO_PASSWORD
 from sync.client import CentralClient
-from tests.browser.conftest import VIETQR, screenshot
+from tests.browser.conftest import VIETQR, screenshot, serve
 from tests.sync.conftest import make_booth, make_central, register
 
 pytestmark = pytest.mark.browser
 
 
-def _serve(app):
-    from waitress import create_server
-
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.effective_port}"
-
-
 @pytest.fixture
 def servers(tmp_path):
     central = make_central(tmp_path)
-    central_server, central_url = _serve(central)
+    central_server, central_url = serve(central)
     booth = make_booth(tmp_path, token=register(central), central_url=central_url, **VIETQR)
-    booth_server, booth_url = _serve(booth)
+    booth_server, booth_url = serve(booth)
     yield central, central_url, booth, booth_url
     for server in (central_server, booth_server):
         server.close()

@@ -167,17 +167,17 @@ def create_token(session: Session, *, user: User, label: str = "") -> tuple[ApiT
     return token, plain
 
 
-# Every API call runs this: the user and their booth in the same statement, built once.
-_TOKEN_WITH_USER = (select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
-                    .options(joinedload(ApiToken.user).joinedload(User.booth)))
+# Every API call runs this: the active user of a live token and their booth in one
+# statement, built once; only the user and booth become objects.
+_TOKEN_USER = (select(User).join(ApiToken, ApiToken.user_id == User.id)
+               .where(ApiToken.token_hash == bindparam("token_hash"),
+                      ApiToken.revoked_at.is_(None), User.active.is_(True))
+               .options(joinedload(User.booth)))
 
 
 def user_for_token(session: Session, plain: str) -> User | None:
     """The active user behind a token that has not been revoked, or None."""
-    token = session.scalar(_TOKEN_WITH_USER, {"token_hash": hash_token(plain)})
-    if token is None or token.revoked_at is not None or not token.user.active:
-        return None
-    return token.user
+    return session.scalar(_TOKEN_USER, {"token_hash": hash_token(plain)})
 
 
 def revoke_token(session: Session, *, prefix: str) -> ApiToken:

@@ -226,6 +226,10 @@ def _limit_sign_ins(app: Flask) -> None:
     they try; the per-name lockout in ``authenticate`` stays as well."""
     limiter = Limiter(get_remote_address, app=app, headers_enabled=False,
                       storage_uri=app.config["OCOP_RATELIMIT_STORAGE_URI"])
+    # The one limited view checks its own limit (the decorator below); the hook that
+    # init_app adds before every request serves default and application limits, which
+    # a booth has none of, and cost every scan at the till a walk of the limit tables.
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
     app.view_functions["web.login"] = limiter.limit(
         app.config["OCOP_LOGIN_IP_LIMIT"], methods=["POST"],
         deduct_when=lambda response: response.status_code not in (200, 302),

@@ -16,9 +16,10 @@ import uuid
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 
@@ -47,7 +48,6 @@ from pos.counter.common import (
 )
 from pos.counter.payments import Settlement, settle
 from pos.counter.pricing import PricedSale, ProductSnapshot, check_quantities, price_sale
-from pos.counter.shifts import current_shift
 from pos.counter.writelock import take_write_lock
 from pos.counter_models import Payment, Sale, SaleLine, Shift
 from receipts.models import PrintJob
@@ -82,8 +82,16 @@ def replay(existing: Sale, request_hash: str, kind: str) -> Sale:
     return existing
 
 
+# The sale's statements are built once (building a select costs more than running it).
 _SNAPSHOT = (Product.id, Product.name, Product.price, Product.vat_rate,
              Product.variable_price)
+_BY_CODE = (select(Barcode.code, *_SNAPSHOT).join(Product, Barcode.product_id == Product.id)
+            .where(Barcode.code.in_(bindparam("codes", expanding=True))))
+_BY_ID = select(*_SNAPSHOT).where(Product.id.in_(bindparam("ids", expanding=True)))
+_SALE_STORED = select(Sale.id).where(Sale.id == bindparam("id"))
+_OPEN_SHIFT = select(Shift.id).where(Shift.cashier_id == bindparam("cashier"),
+                                     Shift.booth_id == bindparam("booth"),
+                                     Shift.status == ShiftStatus.OPEN)
 
 
 def find_products(session: Session, lines: list[LineInput]
@@ -101,10 +109,9 @@ def find_products(session: Session, lines: list[LineInput]
     ids = {line.product_id for line in lines if line.barcode is None
            and line.product_id is not None and 0 < line.product_id <= MAX_ID}
     by_code = {row[0]: ProductSnapshot(*row[1:]) for row in session.execute(
-        select(Barcode.code, *_SNAPSHOT).join(Product, Barcode.product_id == Product.id)
-        .where(Barcode.code.in_(codes)))} if codes else {}
+        _BY_CODE, {"codes": sorted(codes)})} if codes else {}
     by_id = {row[0]: ProductSnapshot(*row) for row in session.execute(
-        select(*_SNAPSHOT).where(Product.id.in_(ids)))} if ids else {}
+        _BY_ID, {"ids": sorted(ids)})} if ids else {}
     found = []
     for i, line in enumerate(lines):
         if line.barcode is not None:
@@ -175,25 +182,32 @@ class Heads:
     shift_open: bool = True  # the sale's shift is still open
 
 
-def read_heads(session: Session, booth_id: int, *, sale_id: str = "",
-               shift_id: str = "") -> Heads:
-    """The booth's receipt and outbox counters in one query (valid while the booth's
-    write lock is held), with what may have changed since the sale was priced: whether
-    its id was stored meanwhile, whether its shift is still open."""
+@cache
+def _heads_query():
     state_ref = SyncState.__table__.c
     last_sale = (select(func.max(Sale.seq)).where(Sale.booth_id == state_ref.booth_id)
                  .scalar_subquery())
     last_event = (select(func.max(OutboxEvent.seq))
                   .where(OutboxEvent.booth_id == state_ref.booth_id,
                          OutboxEvent.epoch == state_ref.epoch).scalar_subquery())
-    taken = select(func.count(Sale.id)).where(Sale.id == sale_id).scalar_subquery()
-    shift = select(Shift.status).where(Shift.id == shift_id).scalar_subquery()
-    query = select(state_ref.epoch, state_ref.epoch_no, state_ref.sale_seq_floor,
-                   last_sale, last_event, taken, shift).where(state_ref.booth_id == booth_id)
-    row = session.execute(query).first()
+    taken = (select(func.count(Sale.id)).where(Sale.id == bindparam("sale_id"))
+             .scalar_subquery())
+    shift = select(Shift.status).where(Shift.id == bindparam("shift_id")).scalar_subquery()
+    return select(state_ref.epoch, state_ref.epoch_no, state_ref.sale_seq_floor,
+                  last_sale, last_event, taken, shift).where(
+                      state_ref.booth_id == bindparam("booth_id"))
+
+
+def read_heads(session: Session, booth_id: int, *, sale_id: str = "",
+               shift_id: str = "") -> Heads:
+    """The booth's receipt and outbox counters in one query (valid while the booth's
+    write lock is held), with what may have changed since the sale was priced: whether
+    its id was stored meanwhile, whether its shift is still open."""
+    params = {"booth_id": booth_id, "sale_id": sale_id, "shift_id": shift_id}
+    row = session.execute(_heads_query(), params).first()
     if row is None:  # a booth's first event: its sync state starts now
         sync_state(session, session.get(Booth, booth_id))
-        row = session.execute(query).one()
+        row = session.execute(_heads_query(), params).one()
     epoch, epoch_no, floor, sale_seq, event_seq, taken, status = row
     return Heads(epoch=epoch, epoch_no=epoch_no, sale_seq=max(floor or 0, sale_seq or 0),
                  event_seq=event_seq or 0, sale_taken=bool(taken),
@@ -234,27 +248,33 @@ def move_stock(session: Session, *, booth_id: int, by_id: int | None, kind: str,
     totals: dict[int, int] = {}
     for product_id, qty in moves:
         totals[product_id] = totals.get(product_id, 0) + qty
-    dialect = session.get_bind().dialect.name
+    session.execute(_level_upsert(session.get_bind().dialect.name),
+                    [{"booth_id": booth_id, "product_id": product_id, "on_hand": qty}
+                     for product_id, qty in totals.items()])
+
+
+@cache
+def _level_upsert(dialect: str):
+    """Add to the cached stock levels, inserting a product's first level."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
     levels = StockLevel.__table__
     statement = upsert(levels)
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=[levels.c.booth_id, levels.c.product_id],
         set_={"on_hand": levels.c.on_hand + statement.excluded.on_hand})
-    session.execute(statement, [{"booth_id": booth_id, "product_id": product_id,
-                                 "on_hand": qty} for product_id, qty in totals.items()])
 
 
 def queue_receipt(session: Session, *, sale_id: str, booth_id: int, by_id: int | None,
                   at: datetime) -> None:
     """The receipt's print job, in the sale's transaction: printed only after the commit
     (``receipts.queue`` prints it)."""
-    session.execute(insert(PrintJob.__table__).values(
-        id=new_uuid(), booth_id=booth_id, kind=PrintJobKind.RECEIPT, sale_id=sale_id,
-        reprint=False, requested_by_id=by_id, next_attempt_at=at, created_at=at))
+    session.execute(insert(PrintJob.__table__), [
+        {"id": new_uuid(), "booth_id": booth_id, "kind": PrintJobKind.RECEIPT,
+         "sale_id": sale_id, "reprint": False, "requested_by_id": by_id,
+         "next_attempt_at": at, "created_at": at}])
 
 
 def add_event(session: Session, *, booth_id: int, heads: Heads, type: EventType,
@@ -262,9 +282,10 @@ def add_event(session: Session, *, booth_id: int, heads: Heads, type: EventType,
     """The outbox event (``sync.outbox.append_event`` without reading the seq again);
     returns its seq."""
     seq = heads.event_seq + 1
-    session.execute(insert(OutboxEvent.__table__).values(
-        id=new_uuid(), booth_id=booth_id, epoch=heads.epoch, seq=seq, type=type,
-        shift_id=shift_id, occurred_at=at, payload=payload, hash=canonical_hash(payload)))
+    session.execute(insert(OutboxEvent.__table__), [
+        {"id": new_uuid(), "booth_id": booth_id, "epoch": heads.epoch, "seq": seq,
+         "type": type, "shift_id": shift_id, "occurred_at": at, "payload": payload,
+         "hash": canonical_hash(payload)}])
     return seq
 
 
@@ -354,11 +375,10 @@ def complete_sale(session: Session, *, booth: Booth, cashier: User, sale_id: str
     sale_id = normalise_id(sale_id)
     request_hash = check_sale_request(lines=lines, payments=payments, discount=discount,
                                       discount_percent=discount_percent, reason=reason)
-    existing = session.get(Sale, sale_id)
-    if existing is not None:
-        return replay(existing, request_hash, SaleKind.SALE), False
-    shift = current_shift(session, booth=booth, cashier=cashier)
-    if shift is None:
+    if session.scalar(_SALE_STORED, {"id": sale_id}) is not None:  # a retry
+        return replay(session.get(Sale, sale_id), request_hash, SaleKind.SALE), False
+    shift_id = session.scalar(_OPEN_SHIFT, {"cashier": cashier.id, "booth": booth.id})
+    if shift_id is None:
         raise NoOpenShift(_("Chưa mở ca: hãy mở ca trước khi bán."))
     priced = price_sale(find_products(session, lines), discount=discount,
                         discount_percent=discount_percent, tolerance_percent=price_tolerance)
@@ -366,7 +386,7 @@ def complete_sale(session: Session, *, booth: Booth, cashier: User, sale_id: str
                        approval=approval)
     draft = SaleDraft(
         id=sale_id, request_hash=request_hash, booth_id=booth.id, booth_code=booth.code,
-        shift_id=shift.id, cashier_id=cashier.id, cashier=cashier.username,
+        shift_id=shift_id, cashier_id=cashier.id, cashier=cashier.username,
         approver_id=approver.id if approver else None,
         approver=approver.username if approver else None, reason=(reason or "")[:500],
         priced=priced, settlement=settle(priced.total, payments))

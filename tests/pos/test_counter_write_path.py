@@ -4,10 +4,12 @@ stocktake) is writing, instead of waiting for the lock and answering 503."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import uuid
 
 import pytest
+from sqlalchemy import event
 
 from core.extensions import db
 from tests.conftest import build_app
@@ -22,6 +24,13 @@ def quick_till(tmp_path):
     yield till
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def till_with_shift(app):
+    till = make_till(app)
+    till.open_shift()
+    return till
 
 
 class _WriterBusy:
@@ -82,3 +91,48 @@ def test_a_new_sale_still_waits_for_the_writer_and_says_to_retry(quick_till):
     assert busy.status_code == 503 and int(busy.headers["Retry-After"]) > 0
     assert till.snapshot() == before
     assert till.post("/sales", body).status_code == 201  # the same id, once free
+
+
+class _Statements:
+    """The SQL statements the till's app runs while active."""
+
+    def __init__(self, till):
+        with till.app.app_context():
+            self.engine = db.engine
+        self.seen: list[str] = []
+
+    def _note(self, conn, cursor, statement, *rest):
+        self.seen.append(statement)
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._note)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._note)
+
+
+def test_a_sale_reads_before_the_lock_and_costs_the_same_for_more_lines(till_with_shift):
+    """Every statement before BEGIN IMMEDIATE only reads; the sale's statements do not
+    grow with its lines, and a token's sign-in brings the booth along (no second look-up
+    of the booth by its code on every request)."""
+    till = till_with_shift
+    counts = []
+    for lines in ([{"product_id": till.products[0]["id"], "qty": 1}],
+                  [{"product_id": p["id"], "qty": 2} for p in till.products]):
+        with _Statements(till) as statements:
+            till.sell(lines)
+        begin = statements.seen.index("BEGIN IMMEDIATE")
+        reads, writes = statements.seen[:begin], statements.seen[begin + 1:]
+        assert all(s == "BEGIN" or s.lstrip().startswith("SELECT") for s in reads), reads
+        assert not [s for s in statements.seen if re.search(r"FROM booth\s+WHERE", s)]
+        assert sum(s.startswith("INSERT") for s in writes) == len(writes) - 1  # + heads
+        counts.append(len(statements.seen))
+    assert len(till.products) > 1 and counts[0] == counts[1]
+
+
+def test_the_stock_page_of_a_token_does_not_look_the_booth_up_again(till_with_shift):
+    till = till_with_shift
+    with _Statements(till) as statements:
+        assert till.get("/stock", who="manager").status_code == 200
+    assert not [s for s in statements.seen if re.search(r"FROM booth\s+WHERE", s)]

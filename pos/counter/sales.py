@@ -20,6 +20,7 @@ from functools import cache
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 
@@ -108,9 +109,10 @@ def find_products(session: Session, lines: list[LineInput]
     codes = {s.lookup_code for s in scans.values() if not isinstance(s, BarcodeError)}
     ids = {line.product_id for line in lines if line.barcode is None
            and line.product_id is not None and 0 < line.product_id <= MAX_ID}
-    by_code = {row[0]: ProductSnapshot(*row[1:]) for row in session.execute(
+    conn = session.connection()
+    by_code = {row[0]: ProductSnapshot(*row[1:]) for row in conn.execute(
         _BY_CODE, {"codes": sorted(codes)})} if codes else {}
-    by_id = {row[0]: ProductSnapshot(*row) for row in session.execute(
+    by_id = {row[0]: ProductSnapshot(*row) for row in conn.execute(
         _BY_ID, {"ids": sorted(ids)})} if ids else {}
     found = []
     for i, line in enumerate(lines):
@@ -204,7 +206,7 @@ def read_heads(session: Session, booth_id: int, *, sale_id: str = "",
     write lock is held), with what may have changed since the sale was priced: whether
     its id was stored meanwhile, whether its shift is still open."""
     params = {"booth_id": booth_id, "sale_id": sale_id, "shift_id": shift_id}
-    row = session.execute(_heads_query(), params).first()
+    row = session.connection().execute(_heads_query(), params).first()
     if row is None:  # a booth's first event: its sync state starts now
         sync_state(session, session.get(Booth, booth_id))
         row = session.execute(_heads_query(), params).one()
@@ -234,23 +236,23 @@ def _sale_json(draft: SaleDraft, *, seq: int, number: str, created_at: datetime)
     }
 
 
-def move_stock(session: Session, *, booth_id: int, by_id: int | None, kind: str,
+def move_stock(conn: Connection, *, booth_id: int, by_id: int | None, kind: str,
                reference: str, moves: list[tuple[int, int]], note: str = "",
                at: datetime | None = None) -> None:
-    """The stock moves of a sale or refund and their cached levels: one multi-row insert
+    """The stock moves of a sale and their cached levels: one multi-row insert
     and one upsert, whatever the number of lines (``inventory.services.post_move`` does
     the same for one product)."""
     at = at or now()
-    session.execute(insert(StockMove.__table__), [
+    conn.execute(insert(StockMove.__table__), [
         {"id": new_uuid(), "booth_id": booth_id, "product_id": product_id, "qty": qty,
          "kind": kind, "reference": reference, "note": note, "by_id": by_id, "at": at}
         for product_id, qty in moves])
     totals: dict[int, int] = {}
     for product_id, qty in moves:
         totals[product_id] = totals.get(product_id, 0) + qty
-    session.execute(_level_upsert(session.get_bind().dialect.name),
-                    [{"booth_id": booth_id, "product_id": product_id, "on_hand": qty}
-                     for product_id, qty in totals.items()])
+    conn.execute(_level_upsert(conn.dialect.name),
+                 [{"booth_id": booth_id, "product_id": product_id, "on_hand": qty}
+                  for product_id, qty in totals.items()])
 
 
 @cache
@@ -277,12 +279,12 @@ def queue_receipt(session: Session, *, sale_id: str, booth_id: int, by_id: int |
          "next_attempt_at": at, "created_at": at}])
 
 
-def add_event(session: Session, *, booth_id: int, heads: Heads, type: EventType,
+def add_event(conn: Connection, *, booth_id: int, heads: Heads, type: EventType,
               shift_id: str, payload: dict, at: datetime) -> int:
     """The outbox event (``sync.outbox.append_event`` without reading the seq again);
     returns its seq."""
     seq = heads.event_seq + 1
-    session.execute(insert(OutboxEvent.__table__), [
+    conn.execute(insert(OutboxEvent.__table__), [
         {"id": new_uuid(), "booth_id": booth_id, "epoch": heads.epoch, "seq": seq,
          "type": type, "shift_id": shift_id, "occurred_at": at, "payload": payload,
          "hash": canonical_hash(payload)}])
@@ -309,18 +311,19 @@ def write_sale(session: Session, *, booth: Booth, cashier: User, approver: User 
     try:
         with (session.begin_nested() if session.get_bind().dialect.name != "sqlite"
               else nullcontext()):
-            session.execute(insert(Sale.__table__), [row])
-            session.execute(insert(SaleLine.__table__), [
+            conn = session.connection()  # Core rows only: no ORM flush to wait for
+            conn.execute(insert(Sale.__table__), [row])
+            conn.execute(insert(SaleLine.__table__), [
                 {"sale_id": draft.id, "position": i, "product_id": line.product_id,
                  "barcode": line.barcode, "name": line.name, "qty": line.qty,
                  "unit_price": line.unit_price, "catalog_price": line.catalog_price,
                  "discount": line.discount, "amount": line.amount, "vat_rate": line.vat_rate}
                 for i, line in enumerate(priced.lines)])
-            session.execute(insert(Payment.__table__), [
+            conn.execute(insert(Payment.__table__), [
                 {"sale_id": draft.id, "position": i, "method": p.method, "amount": p.amount,
                  "tendered": p.tendered, "reference": p.reference}
                 for i, p in enumerate(settlement.rows)])
-            move_stock(session, booth_id=draft.booth_id, by_id=draft.cashier_id,
+            move_stock(conn, booth_id=draft.booth_id, by_id=draft.cashier_id,
                        kind=StockMoveKind.SALE, reference=number, at=created_at,
                        moves=[(line.product_id, -line.qty) for line in priced.lines])
             for adjustment in priced.adjustments:
@@ -336,7 +339,7 @@ def write_sale(session: Session, *, booth: Booth, cashier: User, approver: User 
                              before={"subtotal": priced.subtotal},
                              after={"discount": priced.sale_discount, "total": priced.total},
                              reason=draft.reason)
-            event_seq = add_event(session, booth_id=draft.booth_id, heads=heads,
+            event_seq = add_event(conn, booth_id=draft.booth_id, heads=heads,
                                   type=EventType.SALE_COMPLETED, shift_id=draft.shift_id,
                                   payload=payload, at=created_at)
             queue_receipt(session, sale_id=draft.id, booth_id=draft.booth_id,
@@ -375,9 +378,10 @@ def complete_sale(session: Session, *, booth: Booth, cashier: User, sale_id: str
     sale_id = normalise_id(sale_id)
     request_hash = check_sale_request(lines=lines, payments=payments, discount=discount,
                                       discount_percent=discount_percent, reason=reason)
-    if session.scalar(_SALE_STORED, {"id": sale_id}) is not None:  # a retry
+    conn = session.connection()  # plain reads: no ORM objects to build
+    if conn.scalar(_SALE_STORED, {"id": sale_id}) is not None:  # a retry
         return replay(session.get(Sale, sale_id), request_hash, SaleKind.SALE), False
-    shift_id = session.scalar(_OPEN_SHIFT, {"cashier": cashier.id, "booth": booth.id})
+    shift_id = conn.scalar(_OPEN_SHIFT, {"cashier": cashier.id, "booth": booth.id})
     if shift_id is None:
         raise NoOpenShift(_("Chưa mở ca: hãy mở ca trước khi bán."))
     priced = price_sale(find_products(session, lines), discount=discount,

@@ -170,6 +170,9 @@ function onKeyCapture(e) {
     if (!isScan) return;
     if (e.target === ui.scan) {
       tracker.partOfBurst = true;
+      // Right after a dialog closes the field may hold focus in name only (focusScan):
+      // the keys arrive, their text does not. The burst itself is the scan then.
+      if (!cleanCode(ui.scan.value)) ui.scan.value = chars.join("");
       // The scan field handles its own Enter; a Tab terminator must not move focus.
       if (key === "Tab") { e.preventDefault(); submitScanField(); }
       return;

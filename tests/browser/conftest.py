@@ -69,15 +69,23 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    """A tab; anything the page's Content-Security-Policy blocked fails the test."""
+    """A tab; anything the page's Content-Security-Policy blocked, and any uncaught
+    exception in its JavaScript, fails the test."""
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN")
     page = context.new_page()
-    blocked = []
+    blocked, errors = [], []
     page.on("console", lambda message: blocked.append(message.text)
             if "Content Security Policy" in message.text else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
     context.close()
     assert blocked == []
+    assert errors == []
+
+
+def vnd(amount: int) -> str:
+    """As the screen writes money: 125.000 ₫."""
+    return f"{amount:,}".replace(",", ".") + " ₫"
 
 
 def screenshot(page, name: str) -> Path:

@@ -15,27 +15,12 @@ from core.models import Booth
 from pos.counter_models import DENOMINATIONS, CashMovement, Payment, Sale, Shift
 from pos.demo import DEMO_PASSWORD
 from receipts.models import PrintJob
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, vnd
 from tests.browser.test_cashier import _product_in_stock, _scan, _sign_in_and_open_shift
 
 pytestmark = pytest.mark.browser
 
 MANAGER = "quanly.coop-01"
-
-
-@pytest.fixture(autouse=True)
-def _no_script_errors(live_server, page):
-    """An uncaught exception in the page's JavaScript fails the test. (Asking for
-    live_server first closes the page before the server, so no connection is left open.)"""
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield
-    assert errors == []
-
-
-def _vnd(amount: int) -> str:
-    """As the screen writes money: 125.000 ₫."""
-    return f"{amount:,}".replace(",", ".") + " ₫"
 
 
 def _sell_for_cash(page, code: str, price: int) -> str:
@@ -142,7 +127,7 @@ def test_scan_while_the_search_field_has_focus(seeded, live_server, page):
     page.wait_for_timeout(300)  # let a stray search answer arrive, if there were one
     assert page.locator("#search").input_value() == ""
     assert page.locator("#cart tbody tr").count() == 1
-    assert page.locator("#total").inner_text() == _vnd(price)
+    assert page.locator("#total").inner_text() == vnd(price)
     screenshot(page, "cashier-scan-into-search")
 
 
@@ -155,19 +140,19 @@ def test_close_shift_on_an_exact_blind_count(seeded, live_server, page):
     page.keyboard.press("F9")
     page.wait_for_selector("#close-shift-dialog[open]")
     dialog_text = page.locator("#close-shift-dialog").inner_text()
-    assert _vnd(expected) not in dialog_text  # blind: the expected cash is not shown
+    assert vnd(expected) not in dialog_text  # blind: the expected cash is not shown
     assert shift_id not in dialog_text
     page.click("#close-count [data-close]")
     _open_close_dialog_and_count(page, _count_in_notes(expected))
-    assert page.locator("#counted-total").inner_text() == _vnd(expected)
+    assert page.locator("#counted-total").inner_text() == vnd(expected)
     screenshot(page, "cashier-close-count")
     page.click("#close-shift-confirm")
 
     page.wait_for_selector("#zreport:not([hidden])")
     assert page.locator("#zreport-difference").inner_text() == "0 ₫"
-    assert _vnd(expected) in page.locator("#zreport-expected").inner_text()
-    assert _vnd(expected) in page.locator("#zreport-counted").inner_text()
-    assert _vnd(price) in page.locator("#zreport-cash").inner_text()
+    assert vnd(expected) in page.locator("#zreport-expected").inner_text()
+    assert vnd(expected) in page.locator("#zreport-counted").inner_text()
+    assert vnd(price) in page.locator("#zreport-cash").inner_text()
     assert "1 đơn" in page.locator("#zreport-sales").inner_text()
     assert page.locator("#zreport [data-vat-rate]").count() >= 1
     screenshot(page, "cashier-zreport")

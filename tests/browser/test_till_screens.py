@@ -12,26 +12,13 @@ from core.extensions import db
 from core.models import Booth
 from inventory.models import Barcode, Product, StockLevel
 from pos.counter_models import Sale
-from tests.browser.conftest import VIETQR, screenshot
+from tests.browser.conftest import VIETQR, screenshot, vnd
 from tests.browser.test_cashier import _product_in_stock, _scan, _sign_in_and_open_shift
 
 pytestmark = pytest.mark.browser
 
 # Demo barcodes: "Trà rau má" is on COOP-01's shelf, "Nem chua Chí Quý Bình Chí" is not.
 TRA_RAU_MA = "8936038000021"
-
-
-@pytest.fixture(autouse=True)
-def _no_script_errors(live_server, page):
-    """An uncaught exception in the page's JavaScript fails the test."""
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield
-    assert errors == []
-
-
-def _vnd(amount: int) -> str:
-    return f"{amount:,}".replace(",", ".") + " ₫"
 
 
 def _not_on_shelf(app) -> tuple[str, str]:
@@ -61,7 +48,7 @@ def test_typed_tender_counts_without_enter(seeded, live_server, page):
     assert page.locator("#tendered-preview").inner_text() == "= 2.000.000 ₫"
     page.wait_for_function("() => !document.querySelector('#confirm-payment').disabled")
     assert page.locator("#pay-paid").inner_text() == "2.000.000 ₫"
-    assert page.locator("#change").inner_text() == _vnd(2_000_000 - price)
+    assert page.locator("#change").inner_text() == vnd(2_000_000 - price)
     screenshot(page, "till-typed-tender")
 
     page.click("#confirm-payment")  # a touch user finishes without a keyboard

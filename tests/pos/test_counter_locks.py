@@ -3,35 +3,13 @@ once a sale is committed, building its answer needs no write lock."""
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 
-import pytest
 from sqlalchemy import event
 
 from core.extensions import db
-from tests.conftest import TEST_PASSWORD, build_app, csrf_token
-from tests.pos.test_counter_support import make_till
-
-
-@pytest.fixture
-def quick_till(tmp_path):
-    """A till whose writers give up on SQLite's lock after 50 ms instead of 5 s."""
-    app = build_app(tmp_path, OCOP_SQLITE_BUSY_TIMEOUT_MS=50)
-    till = make_till(app)
-    yield till
-    with app.app_context():
-        db.engine.dispose()
-
-
-def _database_file(till) -> str:
-    return till.app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-
-
-def _holding_the_write_lock(till) -> sqlite3.Connection:
-    other = sqlite3.connect(_database_file(till), isolation_level=None, timeout=0)
-    other.execute("BEGIN IMMEDIATE")
-    return other
+from tests.conftest import TEST_PASSWORD, csrf_token
+from tests.pos.test_counter_support import hold_write_lock, writer_busy
 
 
 def test_a_lock_wait_that_runs_out_answers_503_and_writes_nothing(quick_till):
@@ -39,14 +17,10 @@ def test_a_lock_wait_that_runs_out_answers_503_and_writes_nothing(quick_till):
     till.open_shift()
     before = till.snapshot()
     product = till.products[0]
-    other = _holding_the_write_lock(till)
-    try:
+    with writer_busy(till):
         response = till.post("/sales", {
             "id": str(uuid.uuid4()), "lines": [{"product_id": product["id"], "qty": 1}],
             "payments": [{"method": "cash", "amount": product["price"]}]})
-    finally:
-        other.rollback()
-        other.close()
     assert response.status_code == 503
     assert int(response.headers["Retry-After"]) > 0
     error = response.get_json()["error"]
@@ -58,13 +32,9 @@ def test_a_page_post_that_cannot_get_the_lock_answers_503_too(quick_till):
     till = quick_till
     client = till.client
     token = csrf_token(client)
-    other = _holding_the_write_lock(till)
-    try:
+    with writer_busy(till):
         response = client.post("/login", data={"username": "thungan.coop-01",
                                                "password": TEST_PASSWORD, "csrf_token": token})
-    finally:
-        other.rollback()
-        other.close()
     assert response.status_code == 503
     assert "thử lại" in response.get_data(as_text=True)
 
@@ -79,7 +49,7 @@ def test_the_answer_after_the_commit_needs_no_write_lock(quick_till):
 
     def grab_lock(session):
         if not held and not session.in_nested_transaction():
-            held.append(_holding_the_write_lock(till))
+            held.append(hold_write_lock(till))
 
     event.listen(db.session, "after_commit", grab_lock)
     sale_id = str(uuid.uuid4())

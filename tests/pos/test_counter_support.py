@@ -3,7 +3,9 @@ table a request could write, so each refusal can assert that nothing changed."""
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -135,3 +137,23 @@ def make_till(app: Flask, *, seed: bool = True) -> Till:
 @pytest.fixture
 def till(app) -> Till:
     return make_till(app)
+
+
+def hold_write_lock(till) -> sqlite3.Connection:
+    """Another connection holding SQLite's write lock, as a long writer would; the caller
+    rolls it back and closes it."""
+    path = till.app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+@contextmanager
+def writer_busy(till):
+    """The booth's write lock held by another connection for the ``with`` block."""
+    other = hold_write_lock(till)
+    try:
+        yield other
+    finally:
+        other.rollback()
+        other.close()

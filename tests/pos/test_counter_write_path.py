@@ -5,25 +5,13 @@ stocktake) is writing, instead of waiting for the lock and answering 503."""
 from __future__ import annotations
 
 import re
-import sqlite3
 import uuid
 
 import pytest
 from sqlalchemy import event
 
 from core.extensions import db
-from tests.conftest import build_app
-from tests.pos.test_counter_support import make_till
-
-
-@pytest.fixture
-def quick_till(tmp_path):
-    """A till whose writers give up on SQLite's lock after 50 ms instead of 5 s."""
-    app = build_app(tmp_path, OCOP_SQLITE_BUSY_TIMEOUT_MS=50)
-    till = make_till(app)
-    yield till
-    with app.app_context():
-        db.engine.dispose()
+from tests.pos.test_counter_support import make_till, writer_busy
 
 
 @pytest.fixture
@@ -31,22 +19,6 @@ def till_with_shift(app):
     till = make_till(app)
     till.open_shift()
     return till
-
-
-class _WriterBusy:
-    """Another connection holding SQLite's write lock, as a long writer would."""
-
-    def __init__(self, till):
-        path = till.app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-        self.connection = sqlite3.connect(path, isolation_level=None, timeout=0)
-
-    def __enter__(self):
-        self.connection.execute("BEGIN IMMEDIATE")
-        return self
-
-    def __exit__(self, *exc):
-        self.connection.rollback()
-        self.connection.close()
 
 
 def _sale(product, sale_id=None, **line):
@@ -59,7 +31,7 @@ def test_a_mistake_in_a_sale_is_named_while_the_booth_is_writing(quick_till):
     till = quick_till
     till.open_shift()
     before = till.snapshot()
-    with _WriterBusy(till):
+    with writer_busy(till):
         unknown = till.post("/sales", _sale({"id": 999_999, "price": 1000}))
         short = till.post("/sales", _sale(till.products[0]) | {
             "payments": [{"method": "cash", "amount": 1}]})
@@ -75,7 +47,7 @@ def test_a_retried_sale_gets_its_receipt_while_the_booth_is_writing(quick_till):
     body = _sale(till.products[0])
     first = till.post("/sales", body)
     assert first.status_code == 201
-    with _WriterBusy(till):
+    with writer_busy(till):
         again = till.post("/sales", body)
     assert again.status_code == 200, again.get_json()
     assert again.get_json() == first.get_json()
@@ -86,7 +58,7 @@ def test_a_new_sale_still_waits_for_the_writer_and_says_to_retry(quick_till):
     till.open_shift()
     before = till.snapshot()
     body = _sale(till.products[0])
-    with _WriterBusy(till):
+    with writer_busy(till):
         busy = till.post("/sales", body)
     assert busy.status_code == 503 and int(busy.headers["Retry-After"]) > 0
     assert till.snapshot() == before

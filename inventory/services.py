@@ -209,7 +209,7 @@ def _sold_subquery(booth: Booth, now: datetime):
 
 def list_stock(session: Session, *, booth: Booth, query: str = "", sort: str = "name",
                descending: bool | None = None, low: bool = False, negative: bool = False,
-               page: int = 1, per_page: int = STOCK_PER_PAGE,
+               not_negative: bool = False, page: int = 1, per_page: int = STOCK_PER_PAGE,
                now: datetime | None = None) -> StockPage:
     """One page of the booth's stock with what was sold lately, in ONE statement.
 
@@ -220,7 +220,7 @@ def list_stock(session: Session, *, booth: Booth, query: str = "", sort: str = "
     that SQLite's planner finds them without statistics (a booth never runs ANALYZE):
     the name walk reads ``product`` alone and tests the shelf with EXISTS.
     ``low``: at or below the reorder point (``LOW_STOCK`` when none is set);
-    ``negative``: below zero.
+    ``negative``: below zero; ``not_negative``: zero or more.
     """
     if sort not in STOCK_SORTS:
         raise DomainError(_("Cách sắp xếp không hợp lệ: %(s)s (name, on_hand, days_of_cover, "
@@ -247,6 +247,8 @@ def list_stock(session: Session, *, booth: Booth, query: str = "", sort: str = "
         shelf.append(StockLevel.on_hand <= func.coalesce(StockLevel.reorder_point, LOW_STOCK))
     if negative:
         shelf.append(StockLevel.on_hand < 0)
+    if not_negative:
+        shelf.append(StockLevel.on_hand >= 0)
     matches = []
     for word in fold(query or "").split()[:10]:
         pattern = f"%{word}%"

@@ -95,13 +95,12 @@ def booth_home():
     negative = inventory_services.list_stock(db.session, booth=booth, negative=True,
                                              sort="on_hand", descending=False,
                                              per_page=STOCK_ROWS)
-    low = inventory_services.list_stock(db.session, booth=booth, low=True, sort="on_hand",
-                                        descending=False, per_page=STOCK_ROWS * 2)
-    low_rows = [row for row in low.rows if not row.negative][:STOCK_ROWS]
+    low = inventory_services.list_stock(db.session, booth=booth, low=True, not_negative=True,
+                                        sort="on_hand", descending=False, per_page=STOCK_ROWS)
     return render_template(
         "pos/home.html", booth=booth, day=day, methods=METHOD_LABELS,
         totals=day_totals(db.session, booth=booth, day=day),
-        shifts=open_shifts(db.session, booth=booth), negative=negative, low_rows=low_rows,
+        shifts=open_shifts(db.session, booth=booth), negative=negative, low_rows=low.rows,
         printer=queue.printer_status(db.session, booth=booth, settings=settings),
         printer_error=printer_error,
         sync=sync_status(db.session, booth=booth,

@@ -201,3 +201,27 @@ def test_the_shift_history_pages_and_a_cashier_sees_only_their_own(till):
     other = signed_in(till.app, "thungan2.coop-01")
     assert "Chưa có ca nào." in other.get("/shifts").get_data(as_text=True)
     assert other.get(f"/shifts/{oldest}").status_code == 404
+
+
+def test_the_home_lists_low_stock_even_behind_many_products_below_zero(till):
+    """Products below zero are listed apart; the low list still shows the products that
+    are low but not below zero, however many are below zero."""
+    from sqlalchemy import select, update
+
+    from core.extensions import db
+    from inventory.models import Product, StockLevel
+    from pos.home import STOCK_ROWS
+
+    with till.app.app_context():
+        levels = db.session.scalars(select(StockLevel).order_by(StockLevel.product_id)).all()
+        assert len(levels) > STOCK_ROWS * 2 + 1
+        low_one = levels[0]
+        db.session.execute(update(StockLevel).values(on_hand=-1))
+        db.session.execute(update(StockLevel).where(
+            StockLevel.product_id == low_one.product_id).values(on_hand=2))
+        low_name = db.session.get(Product, low_one.product_id).name
+        db.session.commit()
+
+    html = signed_in(till.app, MANAGER).get("/home").get_data(as_text=True)
+    low = html[html.index('id="home-low"'):]
+    assert low_name in low and ">2<" in low

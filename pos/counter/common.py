@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import Conflict, DomainError, Forbidden
 from core.models import Booth, User
+from pos.counter.writelock import lock_booth_row
 from pos.counter_models import MAX_QTY  # noqa: F401  (re-exported)
 
 BUSINESS_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -93,7 +93,7 @@ def now() -> datetime:
 
 def lock_booth(session: Session, booth: Booth) -> None:
     """Serialise the booth's writers (a no-op on SQLite, which is already serialised)."""
-    session.execute(select(Booth.id).where(Booth.id == booth.id).with_for_update())
+    lock_booth_row(session, booth.id)
 
 
 def check_staff(booth: Booth, user: User) -> None:

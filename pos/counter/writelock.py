@@ -84,12 +84,18 @@ def _wait_seconds() -> float:
     return int(wait) / 1000
 
 
+def lock_booth_row(session: Session, booth_id: int) -> None:
+    """The booth's row ``FOR UPDATE``: serialises its writers on PostgreSQL (on SQLite,
+    which has one writer at a time, the clause is dropped)."""
+    session.execute(select(Booth.id).where(Booth.id == booth_id).with_for_update())
+
+
 def take_write_lock(session: Session, *, booth_id: int) -> None:
     """Serialise the booth's writers from here to the commit: SQLite begins writing
     (after a read-only start), PostgreSQL locks the booth row ``FOR UPDATE``."""
     engine = session.get_bind()
     if engine.dialect.name != "sqlite":
-        session.execute(select(Booth.id).where(Booth.id == booth_id).with_for_update())
+        lock_booth_row(session, booth_id)
         return
     from core.extensions import sqlite_begin
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 
 from core.errors import DomainError
 from core.extensions import db
@@ -24,13 +24,11 @@ def current_booth() -> Booth:
     """The booth named by ``OCOP_BOOTH``, else the signed-in staff member's booth."""
     code = current_app.config.get("OCOP_BOOTH")
     if code:
-        if current_user.is_authenticated:
-            # A token's sign-in loads the user's booth in its own statement: this booth's
-            # staff need no second query for it.
-            state = inspect(current_user._get_current_object())
-            if "booth" not in state.unloaded and current_user.booth is not None \
-                    and current_user.booth.code == code:
-                return current_user.booth
+        # Sign-in has the staff member's booth already (a token loads it with the user,
+        # the per-request booth check loads it for a session): no second query.
+        if current_user.is_authenticated and current_user.booth is not None \
+                and current_user.booth.code == code:
+            return current_user.booth
         return booth_by_code(code)
     if current_user.is_authenticated and current_user.booth is not None:
         return current_user.booth

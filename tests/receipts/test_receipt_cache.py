@@ -153,6 +153,19 @@ def test_printer_status_costs_the_same_with_a_long_queue(app, till):
     assert all(job["number"] for job in status["failed"])
 
 
+def test_the_printer_page_says_how_many_failures_it_does_not_list(app, till):
+    from tests.conftest import TEST_PASSWORD, login
+
+    till.sell()
+    _add_failed_jobs(app, 53)
+    client = app.test_client()
+    login(client, "quanly.coop-01", TEST_PASSWORD)
+    html = client.get("/printer").get_data(as_text=True)
+    listed = html[html.index('id="failed-jobs"'):html.index("</table>", html.index('id="failed-jobs"'))]
+    assert listed.count("<tr>") == 1 + 50  # the head and the oldest fifty
+    assert "Còn 3 lệnh in lỗi khác" in html
+
+
 def test_with_no_printer_the_queue_does_not_pile_up(app, till):
     assert app.config.get("OCOP_PRINTER") in (None, "", "none")
     for _ in range(3):

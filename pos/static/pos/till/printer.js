@@ -26,9 +26,9 @@ export function loadPrinter() {
   });
 }
 
-function printerLabel(s, failed) {
+function printerLabel(s, failedCount) {
   if (s.state === "none") return t("pr_none");
-  if (s.state === "error") return t("pr_error", { n: failed.length });
+  if (s.state === "error") return t("pr_error", { n: failedCount });
   if (s.state === "busy") return t("pr_busy", { n: s.pending || 0 });
   if (s.state === "ok") return t("pr_ok");
   return t("pr_unknown");
@@ -42,8 +42,10 @@ function jobTitle(job) {
 export function renderPrinter() {
   const s = printerStatus || { state: "unknown", failed: [], pending: 0 };
   const failed = Array.isArray(s.failed) ? s.failed : [];
+  // The server lists the oldest failures only; failed_count counts them all.
+  const failedCount = typeof s.failed_count === "number" ? s.failed_count : failed.length;
   const state = ["none", "ok", "busy", "error"].indexOf(s.state) === -1 ? "unknown" : s.state;
-  ui.printerState.textContent = t("printer", { state: printerLabel(s, failed) });
+  ui.printerState.textContent = t("printer", { state: printerLabel(s, failedCount) });
   ui.printerState.dataset.state = state;
   ui.printerState.className = "pos-printer-state is-" + state;
 
@@ -53,9 +55,9 @@ export function renderPrinter() {
   let summary;
   if (state === "unknown") summary = s.error ? t("pr_status_error", { error: s.error }) : t("pr_status_failed");
   else if (state === "none") summary = t("pr_none_summary");
-  else if (failed.length) {
-    summary = s.pending ? t("pr_failed_pending", { failed: failed.length, pending: s.pending })
-                        : t("pr_failed", { failed: failed.length });
+  else if (failedCount) {
+    summary = s.pending ? t("pr_failed_pending", { failed: failedCount, pending: s.pending })
+                        : t("pr_failed", { failed: failedCount });
   }
   else if (s.pending) summary = t("pr_pending", { n: s.pending });
   else summary = t("pr_ready");

@@ -26,12 +26,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from core.errors import Conflict, DomainError, NotFound
 from core.models import User
+from core.money import VAT_RATES
 from core.textfold import fold
 from core.types import utcnow
 from inventory.barcodes import make_instore_code, parse_scan
 from inventory.models import CATEGORIES, PRODUCER_KINDS, Barcode, PriceChange, Producer, Product
 
-VAT_RATES = (0, 5, 8, 10)
 MAX_PRICE = 1_000_000_000  # a showroom sells nothing dearer than 1 tỷ đồng
 MAX_LIST = 500
 FIRST_YEAR = 2000

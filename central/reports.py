@@ -312,17 +312,18 @@ def sales_report(session: Session, *, start: date, end: date, by: str,
                  .join(Venue, Venue.id == Booth.venue_id))
     receipts = (_booth_receipts(session, start=start, end=end, by=by, booth=booth)
                 if by in BOOTH_DIMENSIONS else None)
+    folded = by in ("week", "month")  # their receipts are counted per period below
     rows = []
     for r in session.execute(query):
         row_key = r.key.isoformat() if isinstance(r.key, date) else r.key
         rows.append({"key": row_key, "label": _label(by, r.key, r.label),
                      "takings": int(r.takings), "gross": int(r.gross),
                      "refunds": int(r.refunds), "quantity": int(r.quantity),
-                     "receipts": int(r.receipts if receipts is None
-                                     else receipts.get(r.key, 0)),
+                     "receipts": 0 if folded else int(r.receipts if receipts is None
+                                                      else receipts.get(r.key, 0)),
                      "margin": int(r.margin) if r.costed_lines else None,
                      "margin_basis": int(r.margin_basis)})
-    if by in ("week", "month"):
+    if folded:
         rows = _fold(rows, by)
         # a month's row may stand for a whole month: its receipts are its days'
         periods: dict[str, int] = defaultdict(int)

@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field, WithJsonSchema
 
 from central.catalog import FIRST_YEAR, MAX_PRICE
 from core.input import DbIntegers
+from core.money import VAT_RATES
 
 Id = Annotated[Any, WithJsonSchema({"type": "integer", "minimum": 1})]
 Day = Annotated[Any, WithJsonSchema({"type": "string", "format": "date"})]
@@ -47,7 +48,7 @@ class ProductIn(_CatalogBody):
     unit: _typed({"type": "string", "maxLength": 30}) = None
     stars: _typed({"type": "integer", "minimum": 3, "maximum": 5}) = None
     certified_year: _typed({"type": "integer", "minimum": FIRST_YEAR}) = None
-    vat_rate: _typed({"enum": [0, 5, 8, 10]}) = None
+    vat_rate: _typed({"enum": list(VAT_RATES)}) = None
     active: _typed({"type": "boolean"}) = None
     origin_url: _typed({"type": "string", "maxLength": 300}) = None
     price: _typed({"type": "integer", "minimum": 1, "maximum": MAX_PRICE}) = None

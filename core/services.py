@@ -223,9 +223,13 @@ def audit_fields(entry) -> dict:
     }
 
 
+def _of_chain(booth_id: int | None):
+    """The entries of one booth's chain (None: the office's own)."""
+    return AuditEntry.booth_id.is_(None) if booth_id is None else AuditEntry.booth_id == booth_id
+
+
 def _chain_query(booth_id: int | None):
-    return select(AuditEntry).where(
-        AuditEntry.booth_id.is_(None) if booth_id is None else AuditEntry.booth_id == booth_id)
+    return select(AuditEntry).where(_of_chain(booth_id))
 
 
 def record_audit(session: Session, *, action: str, actor: User | None,
@@ -309,17 +313,15 @@ def check_audit_chain(session: Session, *, booth_id: int | None,
 
 def audit_head(session: Session, *, booth_id: int | None) -> dict | None:
     """The chain's newest entry as central is told of it: ``{seq, mac}``, or None."""
-    last = session.execute(select(AuditEntry.seq, AuditEntry.hash).where(
-        AuditEntry.booth_id.is_(None) if booth_id is None else AuditEntry.booth_id == booth_id)
-        .order_by(AuditEntry.seq.desc()).limit(1)).first()
+    last = session.execute(select(AuditEntry.seq, AuditEntry.hash).where(_of_chain(booth_id))
+                           .order_by(AuditEntry.seq.desc()).limit(1)).first()
     return {"seq": last.seq, "mac": last.hash} if last else None
 
 
 def audit_mac_at(session: Session, *, booth_id: int | None, seq: int) -> str | None:
     """The MAC of the entry at ``seq`` (None when there is none: it was deleted)."""
-    return session.scalar(select(AuditEntry.hash).where(
-        AuditEntry.booth_id.is_(None) if booth_id is None else AuditEntry.booth_id == booth_id,
-        AuditEntry.seq == seq))
+    return session.scalar(select(AuditEntry.hash).where(_of_chain(booth_id),
+                                                        AuditEntry.seq == seq))
 
 
 def audit_chains(session: Session) -> list[int | None]:

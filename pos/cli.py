@@ -19,6 +19,7 @@ from core.extensions import db
 from inventory.cli import stock_group
 from pos import create_app
 from pos.cli_help import OcopGroup
+from pos.labels import CHAIN_PROBLEMS
 from receipts.cli import printer_group
 from sync.backup import backup_command, restore_command
 from sync.cli import booth_group, check_restore, sync_command
@@ -143,16 +144,6 @@ def revoke_token_command(prefix: str):
 
 
 audit_group = AppGroup("audit", help="Nhật ký kiểm toán.")
-
-# What ``check_audit_chain`` found wrong, as the command says it.
-CHAIN_PROBLEMS = {
-    "edited": "nội dung đã bị sửa (không khớp mã băm)",
-    "relinked": "không nối tiếp mục trước nó (mục trước đã bị sửa hoặc chèn)",
-    "missing": "thiếu các mục trước nó (đã bị xóa)",
-    "unkeyed": ("mã băm không được ký bằng khóa của quầy (chuỗi đã bị tính lại bởi người "
-                "sửa được cơ sở dữ liệu, hoặc các mục ký sau nó đã bị xóa)"),
-}
-
 
 @audit_group.command("verify")
 @click.option("--booth", "booth_code", default=None, help="Chỉ kiểm tra quầy này.")

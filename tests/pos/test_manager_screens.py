@@ -29,15 +29,6 @@ def signed_in(app, username: str):
     return client
 
 
-def cashier_client(app):
-    """The demo cashier, whose password the till fixture leaves as the demo's."""
-    from pos.demo import DEMO_PASSWORD
-
-    client = app.test_client()
-    login(client, CASHIER, DEMO_PASSWORD)
-    return client
-
-
 def test_a_cashier_lands_at_the_till_and_a_manager_on_the_booth_home(till):
     from pos.demo import DEMO_PASSWORD
 
@@ -51,7 +42,7 @@ def test_a_cashier_lands_at_the_till_and_a_manager_on_the_booth_home(till):
     assert "Tổng quan quầy" in landed.get_data(as_text=True)
 
 
-def test_the_office_lands_on_the_reconciliation_cockpit(tmp_path, make_user):
+def test_the_office_lands_on_the_reconciliation_cockpit(tmp_path):
     central = build_app(tmp_path, role="central")
     from werkzeug.security import generate_password_hash
 

@@ -44,14 +44,28 @@ def test_pages_continue_by_keyset_without_gaps_or_repeats(till, session):
     assert pages == [1, 2, 3] and page.count == 5 and page.pages == 3
 
 
-def test_the_next_page_link_carries_the_keyset_cursor(app, till, client, session):
+def test_the_next_page_link_carries_the_keyset_cursor(app, till, client, session,
+                                                       monkeypatch):
+    """The page's own "next" link, followed, shows the receipts after the first page."""
+    import html as html_lib
+
+    from pos import sale_history
+
     for _ in range(3):
         till.sell()
     booth = session.scalar(select(Sale)).booth
     manager = session.scalar(select(User).where(User.username == MANAGER))
+    paged = sale_history.list_sales
+    monkeypatch.setattr(sale_history, "list_sales",
+                        lambda *args, **kwargs: paged(*args, **kwargs | {"per_page": 2}))
     first = list_sales(session, booth=booth, viewer=manager, day=today(), per_page=2)
     login(client, MANAGER, TEST_PASSWORD)
-    html = client.get(f"/sales?after={first.next_after}").get_data(as_text=True)
+    page_one = client.get("/sales").get_data(as_text=True)
+    assert re.findall(r'href="/sales/([0-9a-f-]{36})"', page_one) == [
+        sale.id for sale in first.sales]
+    link = re.search(r'<a href="([^"]+)" rel="next"', page_one)
+    assert link is not None, "no link to the next page"
+    html = client.get(html_lib.unescape(link.group(1))).get_data(as_text=True)
     shown = re.findall(r'href="/sales/([0-9a-f-]{36})"', html)
     assert shown == [sale.id for sale in list_sales(
         session, booth=booth, viewer=manager, day=today(), per_page=50,

@@ -108,3 +108,39 @@ def test_the_stock_page_of_a_token_does_not_look_the_booth_up_again(till_with_sh
     with _Statements(till) as statements:
         assert till.get("/stock", who="manager").status_code == 200
     assert not [s for s in statements.seen if re.search(r"FROM booth\s+WHERE", s)]
+
+
+def test_the_answer_and_the_event_built_from_the_writes_equal_the_sale_read_back(
+        till_with_shift):
+    """The sale's answer and its outbox payload are built from the values being written
+    (nothing is read back); both must stay what ``sale_to_json`` reads from the rows."""
+    from sqlalchemy import select
+
+    from core.models import User
+    from pos.counter.sales import sale_to_json
+    from pos.counter_models import Sale
+    from sync.models import OutboxEvent
+    from tests.conftest import TEST_PASSWORD
+
+    till = till_with_shift
+    scanned, by_id = till.products[0], till.products[1]
+    total = scanned["price"] + 2 * by_id["price"] - 1_000
+    answer = till.post("/sales", {
+        "id": str(uuid.uuid4()),
+        "lines": [{"barcode": scanned["barcode"], "qty": 1},
+                  {"product_id": by_id["id"], "qty": 2, "discount": 1_000}],
+        "payments": [{"method": "transfer", "amount": 10_000, "reference": "FT123"},
+                     {"method": "cash", "amount": total - 10_000 + 5_000}],
+        "approved_by": {"username": "quanly.coop-01", "password": TEST_PASSWORD},
+        "reason": "khách quen"})
+    assert answer.status_code == 201, answer.get_json()
+    sale = answer.get_json()
+    assert sale["change"] == 5_000 and sale["approved_by"] == "quanly.coop-01"
+    with till.app.app_context():
+        db.session.expire_all()
+        stored = sale_to_json(db.session.get(Sale, sale["id"]))
+        event = db.session.scalar(select(OutboxEvent).order_by(OutboxEvent.seq.desc()))
+        assert db.session.scalar(select(User.username).where(
+            User.id == db.session.get(Sale, sale["id"]).approved_by_id)) == "quanly.coop-01"
+    assert sale == stored
+    assert event.type == "sale_completed" and event.payload == stored

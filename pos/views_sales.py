@@ -250,8 +250,7 @@ def shift_page(id: str):
     report = counter.shift_report(db.session, shift=shift)
     doc = queue.zreport_document(shift, report, viewer=current_user)
     return render_template("pos/shift.html", shift=shift, report=report, doc=doc,
-                           booth=booth, methods=METHOD_LABELS,
-                           print_form=ReprintForm(formdata=None))
+                           booth=booth, methods=METHOD_LABELS)
 
 
 @bp.post("/shifts/<id>/print")

@@ -116,8 +116,7 @@ def prune(app: Flask, max_files: int = MAX_FILES) -> int:
 
 def render_format(doc: ReceiptDocument | ZReportDocument, fmt: str, settings: PrintSettings,
                   columns: int | None = None) -> bytes:
-    """Draw ``doc`` in ``fmt`` (png, escpos, pdf, a5, text, or "job": what the
-    configured printer takes)."""
+    """Draw ``doc`` in ``fmt``: png, escpos, pdf, a5 or text."""
     if fmt == "png":
         from .raster import render_png
 

@@ -4,7 +4,9 @@ One module per concern: ``pricing`` and ``payments`` (pure functions, no databas
 ``approvals`` (a manager's sign-off), ``shifts``, ``reports``, ``sales`` (the write path
 of a sale), ``refunds`` (refunds and voids), ``writelock`` (when the booth's write lock
 is taken) and ``common`` (limits, errors, inputs). Functions take the session first and
-flush, never commit; the view commits. Receipt numbers, outbox seqs and audit seqs are
+flush, never commit; the view commits. A sale is the exception that ends its read-only
+start itself: ``take_write_lock`` rolls that back (it wrote nothing) and begins writing,
+which expires the ORM objects the caller holds. Receipt numbers, outbox seqs and audit seqs are
 ``max + 1`` under the booth's write lock, without gaps or races.
 
 Everything is re-exported here: ``from pos.counter import X`` is the way in. The till's

@@ -8,8 +8,10 @@ priced, ``take_write_lock`` ends that read (it wrote nothing) and begins
 
 The tills of one booth are threads of one server, so they also queue for the lock in
 the process: a waiting till is woken the moment the previous sale commits, where
-SQLite's own busy handler would poll with sleeps of up to 100 ms. A lock that does not
-come within the busy timeout answers 503 with Retry-After, as before.
+SQLite's own busy handler would poll with sleeps of up to 100 ms. A till waits up to
+the busy timeout for its turn here, then up to the busy timeout again for SQLite's lock
+itself (held by a writer that does not queue here: another request's own BEGIN
+IMMEDIATE, a backup); either wait running out answers 503 with Retry-After.
 """
 
 from __future__ import annotations

@@ -23,28 +23,15 @@ def _file_settings(instance: Path) -> dict:
         return tomllib.load(fh)
 
 
-def _secret_key(instance: Path) -> str:
-    """A key generated once into the instance folder, so sessions survive restarts."""
-    path = instance / "secret_key"
+def _instance_key(instance: Path, name: str) -> str:
+    """A random key made once into the instance folder (mode 0600). Written whole to a
+    private temporary file, then linked into place: two processes starting at once
+    agree on one key, and neither ever reads a half-written file."""
+    path = instance / name
     if path.exists():
         return path.read_text().strip()
     instance.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
-
-
-def _audit_key(instance: Path) -> str:
-    """The audit chain's HMAC key, made once into the instance folder (mode 0600, never
-    in the database, so a copy of the database alone cannot re-sign an edited chain)."""
-    path = instance / "audit_key"
-    if path.exists():
-        return path.read_text().strip()
-    instance.mkdir(parents=True, exist_ok=True)
-    # Written whole to a private temporary file, then linked into place: two processes
-    # starting at once agree on one key, and neither ever reads a half-written file.
-    fd, temporary = tempfile.mkstemp(dir=instance, prefix=".audit_key.")
+    fd, temporary = tempfile.mkstemp(dir=instance, prefix=f".{name}.")
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
@@ -54,6 +41,17 @@ def _audit_key(instance: Path) -> str:
     finally:
         os.unlink(temporary)
     return path.read_text().strip()
+
+
+def _secret_key(instance: Path) -> str:
+    """The session key, so sessions survive restarts."""
+    return _instance_key(instance, "secret_key")
+
+
+def _audit_key(instance: Path) -> str:
+    """The audit chain's HMAC key, never in the database, so a copy of the database alone
+    cannot re-sign an edited chain."""
+    return _instance_key(instance, "audit_key")
 
 
 def normalise_database_url(url: str) -> str:

@@ -327,11 +327,3 @@ def audit_mac_at(session: Session, *, booth_id: int | None, seq: int) -> str | N
 def audit_chains(session: Session) -> list[int | None]:
     """The booths (None: the office's own chain) that have audit entries."""
     return list(session.scalars(select(AuditEntry.booth_id).distinct()))
-
-
-def verify_audit_chain(session: Session, *, booth_id: int | None,
-                       key: str | None = None) -> list[str]:
-    """Ids of entries whose MAC or link no longer matches: empty when untouched."""
-    entries = session.scalars(_chain_query(booth_id).order_by(AuditEntry.seq))
-    return list(dict.fromkeys(entry.id for entry, problem in _walk(entries, key or audit_key())
-                              if problem))

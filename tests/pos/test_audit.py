@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select, text
 
 from core.models import AuditEntry, Booth, User
-from core.services import record_audit, verify_audit_chain
+from core.services import check_audit_chain, record_audit
 
 
 def test_entries_chain_and_an_edit_is_detected(seeded, session):
@@ -20,7 +20,8 @@ def test_entries_chain_and_an_edit_is_detected(seeded, session):
     session.commit()
     assert [e.seq for e in entries] == [1, 2, 3]
     assert entries[1].prev_hash == entries[0].hash
-    assert verify_audit_chain(session, booth_id=booth.id) == []
+    untouched = check_audit_chain(session, booth_id=booth.id)
+    assert untouched.ok and untouched.entries == 3
 
     # Someone with the database file drops the append-only trigger and edits a row.
     session.execute(text("DROP TRIGGER trg_audit_entry_no_update"))
@@ -28,7 +29,8 @@ def test_entries_chain_and_an_edit_is_detected(seeded, session):
                     {"id": entries[1].id})
     session.commit()
     session.expire_all()
-    assert verify_audit_chain(session, booth_id=booth.id) == [entries[1].id]
+    check = check_audit_chain(session, booth_id=booth.id)
+    assert (check.first_bad.id, check.problem) == (entries[1].id, "edited")
 
 
 def test_the_orm_refuses_to_edit_or_delete_an_entry(seeded, session):

@@ -129,7 +129,8 @@ def move_cash(id: str, body: schemas.CashMovementIn):
 @allow(*BOOTH_STAFF)
 def shift_report(id: str):
     """X-report of an open shift, Z-report of a closed one."""
-    shift = counter.get_shift(db.session, booth=current_booth(), shift_id=id)
+    shift = counter.get_visible_shift(db.session, booth=current_booth(), viewer=current_user,
+                                      shift_id=id)
     return _blind(counter.shift_report(db.session, shift=shift), shift)
 
 

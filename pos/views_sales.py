@@ -18,7 +18,7 @@ from central.export import FORMATS as EXPORT_FORMATS
 from central.export import Column, export_response
 from core.auth import allow
 from core.enums import SaleKind, SaleStatus
-from core.errors import DomainError, NotFound
+from core.errors import DomainError
 from core.extensions import db
 from core.money import format_vnd
 from pos import counter, sale_history
@@ -231,22 +231,12 @@ def shifts_page():
                            count=count, booth=booth)
 
 
-def _visible_shift(booth, shift_id: str):
-    """The booth's shift, if this user may see it: a cashier sees only their own, and
-    another's answers as if it did not exist."""
-    shift = counter.get_shift(db.session, booth=booth, shift_id=shift_id)
-    if not _sees_all() and shift.cashier_id != current_user.id:
-        raise NotFound(_("Không tìm thấy ca %(id)s.", id=shift_id[:40]),
-                       code="shift_not_found")
-    return shift
-
-
 @bp.get("/shifts/<id>")
 @allow("cashier", "manager")
 def shift_page(id: str):
     """One shift's Z-report (X-report while open) on screen, to print or open as PDF."""
     booth = current_booth()
-    shift = _visible_shift(booth, id)
+    shift = counter.get_visible_shift(db.session, booth=booth, viewer=current_user, shift_id=id)
     report = counter.shift_report(db.session, shift=shift)
     doc = queue.zreport_document(shift, report, viewer=current_user)
     return render_template("pos/shift.html", shift=shift, report=report, doc=doc,
@@ -258,7 +248,7 @@ def shift_page(id: str):
 def print_shift_page(id: str):
     """Queue the shift's report for the booth's printer."""
     booth = current_booth()
-    shift = _visible_shift(booth, id)
+    shift = counter.get_visible_shift(db.session, booth=booth, viewer=current_user, shift_id=id)
     queue.enqueue_zreport(db.session, shift=shift, by=current_user)
     queue.commit_and_print(db.session)
     flash(_("Đã gửi báo cáo ca tới máy in."), "info")

@@ -124,7 +124,8 @@ def shift_zreport(id: str):
     """The shift's X- or Z-report as a printable document (``format=text|escpos|pdf``);
     a cashier's X-report leaves out the expected cash, as the JSON report does."""
     fmt = _format()
-    shift = counter.get_shift(db.session, booth=current_booth(), shift_id=id)
+    shift = counter.get_visible_shift(db.session, booth=current_booth(), viewer=current_user,
+                                      shift_id=id)
     doc = queue.zreport_document(shift, counter.shift_report(db.session, shift=shift),
                                  viewer=current_user)
     return render_document(doc, fmt)
@@ -135,7 +136,8 @@ def shift_zreport(id: str):
 @no_body
 def print_zreport(id: str):
     """Queue the shift's report for the printer."""
-    shift = counter.get_shift(db.session, booth=current_booth(), shift_id=id)
+    shift = counter.get_visible_shift(db.session, booth=current_booth(), viewer=current_user,
+                                      shift_id=id)
     job = queue.enqueue_zreport(db.session, shift=shift, by=current_user)
     queue.commit_and_print(db.session)
     return queue.job_to_json(job), 202

@@ -70,6 +70,17 @@ def get_shift(session: Session, *, booth: Booth, shift_id: str) -> Shift:
     return shift
 
 
+def get_visible_shift(session: Session, *, booth: Booth, viewer: User,
+                      shift_id: str) -> Shift:
+    """A shift of this booth the viewer may see, else 404: a cashier sees only their own,
+    and another's answers as if it did not exist (its report, its Z-report, its print)."""
+    shift = get_shift(session, booth=booth, shift_id=shift_id)
+    if not is_manager_of(viewer, booth) and shift.cashier_id != viewer.id:
+        raise NotFound(_("Không tìm thấy ca làm việc %(id)s.", id=shift_id[:40]),
+                       code="shift_not_found")
+    return shift
+
+
 def _check_shift_actor(booth: Booth, shift: Shift, actor: User) -> None:
     check_staff(booth, actor)
     if actor.id != shift.cashier_id and not is_manager_of(actor, booth):

@@ -216,3 +216,19 @@ def test_the_home_lists_low_stock_even_behind_many_products_below_zero(till):
     html = signed_in(till.app, MANAGER).get("/home").get_data(as_text=True)
     low = html[html.index('id="home-low"'):]
     assert low_name in low and ">2<" in low
+
+
+def test_a_cashier_cannot_read_or_print_another_cashiers_shift_through_the_api(till):
+    """The shift pages hide another cashier's shift; its report, Z-report and print job
+    through the API answer the same 404 (the expected cash of a shift is blind)."""
+    shift = till.open_shift()
+    for method, path in (("GET", f"/shifts/{shift['id']}/report"),
+                         ("GET", f"/shifts/{shift['id']}/zreport?format=text"),
+                         ("POST", f"/shifts/{shift['id']}/print")):
+        other = till.call(method, path, {} if method == "POST" else None, who="cashier2")
+        assert other.status_code == 404, (path, other.get_json())
+        assert other.get_json()["error"]["code"] == "shift_not_found"
+        assert till.call(method, path, {} if method == "POST" else None,
+                         who="cashier").status_code in (200, 202)
+        assert till.call(method, path, {} if method == "POST" else None,
+                         who="manager").status_code in (200, 202)

@@ -15,7 +15,6 @@ from pos import counter
 from pos.context import current_booth
 from pos.schemas import ReprintIn
 from receipts import queue
-from receipts.document import ZReportDocument
 from receipts.printers import PrintSettings
 
 bp = Blueprint("receipts_api", __name__, url_prefix="/api/v1")
@@ -39,36 +38,27 @@ def _settings() -> PrintSettings:
     return print_settings(db.session, current_booth(), current_app.config)
 
 
-def render_document(doc, fmt: str) -> Response:
-    """One receipt or report in the asked format, ready to download or display."""
-    settings = _settings()
-    if fmt == "text":
-        from receipts.layout import render_text
-
-        columns = request.args.get("columns", type=int) or (48 if settings.paper_mm == 80
-                                                            else 32)
-        if columns not in COLUMNS:
-            raise DomainError(_("Số cột phải là 32, 42, 48 hoặc 64."), field="columns")
-        return Response("\n".join(render_text(doc, columns)) + "\n",
-                        mimetype="text/plain; charset=utf-8")
-    if fmt == "escpos":
-        from receipts.escpos_out import escpos_bytes
-
-        data = escpos_bytes(doc, mode=settings.mode, paper_mm=settings.paper_mm,
-                            encoding=settings.encoding, codepage=settings.codepage,
-                            profile=settings.profile)
-        return Response(data, mimetype="application/octet-stream")
-    from receipts import pdf
-
-    if isinstance(doc, ZReportDocument):
-        data = pdf.zreport_pdf(doc)
-    else:
-        data = pdf.receipt_pdf_a5(doc) if fmt == "a5" else pdf.receipt_pdf_80mm(doc)
-    return Response(data, mimetype="application/pdf")
-
-
 MIMETYPES = {"text": "text/plain; charset=utf-8", "escpos": "application/octet-stream",
              "pdf": "application/pdf", "a5": "application/pdf"}
+
+
+def _columns(fmt: str, settings: PrintSettings) -> int | None:
+    """Text width: ``columns=`` or what the paper holds (48 on 80 mm, else 32)."""
+    if fmt != "text":
+        return None
+    columns = request.args.get("columns", type=int) or (48 if settings.paper_mm == 80 else 32)
+    if columns not in COLUMNS:
+        raise DomainError(_("Số cột phải là 32, 42, 48 hoặc 64."), field="columns")
+    return columns
+
+
+def render_document(doc, fmt: str) -> Response:
+    """One receipt or report in the asked format, ready to download or display."""
+    from receipts.rendered import render_format
+
+    settings = _settings()
+    return Response(render_format(doc, fmt, settings, _columns(fmt, settings)),
+                    mimetype=MIMETYPES[fmt])
 
 
 def kept_receipt(data: bytes, etag: str, mimetype: str) -> Response:
@@ -89,12 +79,7 @@ def sale_receipt(id: str):
 
     fmt = _format()
     settings = _settings()
-    columns = None
-    if fmt == "text":
-        columns = request.args.get("columns", type=int) or (48 if settings.paper_mm == 80
-                                                            else 32)
-        if columns not in COLUMNS:
-            raise DomainError(_("Số cột phải là 32, 42, 48 hoặc 64."), field="columns")
+    columns = _columns(fmt, settings)
     booth = current_booth()
     sale_id, status = rendered.sale_stamp(db.session, booth_id=booth.id, sale_id=id)
     data, etag = rendered.receipt_bytes(

@@ -330,15 +330,9 @@ class PrintSettings:
 
 def render_job(settings: PrintSettings, doc: ReceiptDocument | ZReportDocument) -> bytes:
     """The bytes this printer wants for ``doc``: a PDF for pdf://, else ESC/POS."""
-    if settings.target.wants_pdf:
-        from .pdf import receipt_pdf_80mm, zreport_pdf
+    from .rendered import job_format, render_format
 
-        return zreport_pdf(doc) if isinstance(doc, ZReportDocument) else receipt_pdf_80mm(doc)
-    from .escpos_out import escpos_bytes
-
-    return escpos_bytes(doc, mode=settings.mode, paper_mm=settings.paper_mm,
-                        encoding=settings.encoding, codepage=settings.codepage,
-                        profile=settings.profile)
+    return render_format(doc, job_format(settings), settings)
 
 
 def print_document(settings: PrintSettings, doc: ReceiptDocument | ZReportDocument, *,

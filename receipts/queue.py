@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload, object_session
@@ -150,15 +150,13 @@ def _give_up_abandoned(session: Session, *, booth_id: int, now: datetime) -> Non
 
 def render_print_job(session: Session, job: PrintJob, settings: PrintSettings) -> bytes:
     """The bytes of a job for this printer, rendered from the committed records."""
-    if job.kind == PrintJobKind.RECEIPT:
-        sale = session.get(Sale, job.sale_id)
-        if has_app_context():  # the same kept bytes as the receipt's download
-            from receipts.rendered import cached_bytes, job_format, render_key, variant_of
+    if job.kind == PrintJobKind.RECEIPT:  # the same kept bytes as the receipt's download
+        from receipts.rendered import job_format, receipt_bytes
 
-            key = render_key(sale.status, variant_of(job_format(settings), settings))
-            return cached_bytes(current_app, name=sale.id, key=key,
-                                render=lambda: render_job(settings, receipt_document(sale)))
-        return render_job(settings, receipt_document(sale))
+        sale = session.get(Sale, job.sale_id)
+        return receipt_bytes(current_app, sale_id=sale.id, status=sale.status,
+                             fmt=job_format(settings), settings=settings,
+                             document=lambda: receipt_document(sale))[0]
     shift = session.get(Shift, job.shift_id)
     return render_job(settings, zreport_document(shift, shift_report(session, shift=shift),
                                                  viewer=job.requested_by))

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 import receipts.queue
+import receipts.rendered
 from core.extensions import db
 from core.models import Booth
 from core.types import utcnow
@@ -97,10 +98,10 @@ def test_a_non_printer_error_is_retried_with_backoff(till, monkeypatch):
     till.sell()
     now = utcnow()
 
-    def broken_render(settings, doc):
+    def broken_render(doc, fmt, settings, columns=None):
         raise ValueError("phông chữ hỏng")
 
-    monkeypatch.setattr(receipts.queue, "render_job", broken_render)
+    monkeypatch.setattr(receipts.rendered, "render_format", broken_render)
     [job_id] = _run(till.app, now)
     job = _job(till.app, job_id)
     assert job.state == "failed" and "phông chữ hỏng" in job.last_error

@@ -41,8 +41,8 @@ def serve_static_and_pages_cacheably(app: Flask) -> None:
     # hooks last-in first-out): a page gets its ETag on its plain bytes, then is
     # compressed (the ETag gains the encoding's name).
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
-    # Files sent as streams (a favicon, an unversioned static path) stay as they are:
-    # this release's static files come precompressed from PackedStatic.
+    # Streamed responses stay as they are: this release's static files come
+    # precompressed from PackedStatic.
     app.config.setdefault("COMPRESS_STREAMS", False)
     Compress(app)
 
@@ -55,28 +55,17 @@ def serve_static_and_pages_cacheably(app: Flask) -> None:
         first, _sep, rest = filename.partition("/")
         if rest and len(first) == len(prefix.rsplit("/", 1)[-1]) and first.isalnum():
             filename = rest  # an older release's prefix
-        response = packed.serve(filename)
-        response.cache_control.public = None
-        response.cache_control.immutable = None
-        response.cache_control.no_cache = True
-        response.cache_control.max_age = 0
-        return response
+        return packed.serve(filename, immutable=False)
 
     @app.after_request
     def _cache_headers(response):
-        if request.endpoint == "static" and response.status_code in (200, 304):
-            response.cache_control.no_cache = None
-            response.cache_control.public = True
-            response.cache_control.max_age = YEAR
-            response.cache_control.immutable = True
-        elif (request.method == "GET" and response.status_code == 200
-              and response.mimetype == "text/html" and not response.is_streamed):
+        if (request.method == "GET" and response.status_code == 200
+                and response.mimetype == "text/html" and not response.is_streamed):
             response.add_etag()
             response.cache_control.private = True
             response.cache_control.no_cache = True
             response.make_conditional(request)
         return response
-
 
 
 class PackedStatic:
@@ -108,7 +97,9 @@ class PackedStatic:
         self.files[filename] = entry
         return entry
 
-    def serve(self, filename: str):
+    def serve(self, filename: str, *, immutable: bool = True):
+        """The file for the browser's encoding, cached a year (``immutable``: under this
+        release's hashed prefix) or revalidated every time (an old or no prefix)."""
         entry = self.files.get(filename) or self._pack(filename)
         if entry is None:
             abort(404)
@@ -124,7 +115,11 @@ class PackedStatic:
         if len(bodies) > 1:
             response.vary.add("Accept-Encoding")
         response.set_etag(f"{etag}-{encoding or 'identity'}")
-        response.cache_control.public = True
-        response.cache_control.max_age = YEAR
-        response.cache_control.immutable = True
+        if immutable:
+            response.cache_control.public = True
+            response.cache_control.max_age = YEAR
+            response.cache_control.immutable = True
+        else:
+            response.cache_control.no_cache = True
+            response.cache_control.max_age = 0
         return response.make_conditional(request)

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.enums import EventType
 from core.errors import Conflict, DomainError
 from core.models import Booth, User
 from core.services import record_audit
@@ -63,7 +64,7 @@ def adjust_stock(session: Session, *, booth: Booth, product: Product, qty: int, 
     record_audit(session, action="stock_adjust", actor=by, booth=booth, target_type="product",
                  target_id=str(product.id), after={"qty": qty, "reason": reason,
                                                    "move": move.id}, reason=move.note)
-    append_event(session, booth=booth, type="stock_adjusted", occurred_at=move.at,
+    append_event(session, booth=booth, type=EventType.STOCK_ADJUSTED, occurred_at=move.at,
                  payload={"booth": booth.code, "by": by.username, "move": move_to_json(move)})
     session.flush()
     return move, True

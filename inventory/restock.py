@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from core.enums import EventType
 from core.errors import Conflict, DomainError
 from core.models import Booth, User
 from core.services import record_audit
@@ -163,7 +164,7 @@ def create_restock_request(session: Session, *, booth: Booth, lines: object, by:
                  target_type="restock_request", target_id=request.id,
                  after={"number": request.number, "lines": len(checked),
                         "qty": sum(q for _p, q in checked)}, reason=request.note)
-    append_event(session, booth=booth, type="restock_requested", occurred_at=now,
+    append_event(session, booth=booth, type=EventType.RESTOCK_REQUESTED, occurred_at=now,
                  payload=restock_to_json(request) | {"booth": booth.code, "by": by.username})
     session.flush()
     return request, True

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from core.enums import StockMoveKind
+from core.enums import EventType, StockMoveKind
 from core.errors import Conflict, DomainError, NotFound
 from core.models import Booth, User
 from core.services import record_audit
@@ -284,7 +284,7 @@ def commit_stocktake(session: Session, *, booth: Booth, stocktake: Stocktake, re
                  after={"number": stocktake.number, "moves": len(moves),
                         "net_qty": report["totals"]["net_qty"],
                         "net_value": report["totals"]["net_value"]})
-    append_event(session, booth=booth, type="stocktake_committed", occurred_at=now,
+    append_event(session, booth=booth, type=EventType.STOCKTAKE_COMMITTED, occurred_at=now,
                  payload={"id": stocktake.id, "number": stocktake.number, "booth": booth.code,
                           "by": by.username, "at": now.isoformat(), "reason": reason,
                           "scope": stocktake.scope,

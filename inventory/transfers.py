@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from core.enums import StockMoveKind
+from core.enums import EventType, StockMoveKind
 from core.errors import Conflict, DomainError, NotFound
 from core.models import Booth, User
 from core.types import utcnow
@@ -150,7 +150,7 @@ def receive_transfer(session: Session, *, booth: Booth, transfer: Transfer,
     transfer.status = "received" if exact else "discrepancy"
     transfer.received_at = now
     transfer.received_by = by.username
-    append_event(session, booth=booth, type="transfer_received", occurred_at=now,
+    append_event(session, booth=booth, type=EventType.TRANSFER_RECEIVED, occurred_at=now,
                  payload={"transfer_id": transfer.id, "number": transfer.number,
                           "booth": booth.code, "by": by.username, "at": now.isoformat(),
                           "lines": [{"product_id": pid, "received": qty}

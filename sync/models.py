@@ -23,13 +23,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.enums import EventType
 from core.extensions import db
 from core.models import Booth, _in
 from core.types import UTCDateTime, new_uuid, utcnow
 
-EVENT_TYPES = ("sale_completed", "sale_refunded", "sale_voided", "shift_opened",
-               "shift_closed", "cash_moved", "transfer_received", "stock_adjusted",
-               "stocktake_committed", "restock_requested")
+EVENT_TYPES = tuple(member.value for member in EventType)
 EVENT_STATUSES = ("applied", "needs_review")
 FEEDS = ("catalog", "transfers")
 

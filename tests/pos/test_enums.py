@@ -60,7 +60,16 @@ def test_each_enum_is_exactly_what_the_migrated_table_accepts(migrated_checks, t
 
 
 def test_the_event_types_are_those_the_outbox_and_the_ingest_know():
-    assert {member.value for member in EventType} == set(EVENT_TYPES)
+    """Every EventType passes central's ingest schema; another word is refused there."""
+    from pydantic import ValidationError
+
+    from sync.ingest import EventIn
+
+    event = {"id": "6b1c1f8e-2f43-4f6e-9a55-5f0e1d2c3b4a", "seq": 1,
+             "occurred_at": "2026-12-01T08:00:00+07:00", "hash": "0" * 64, "payload": {}}
+    assert {EventIn(**event, type=member).type for member in EventType} == set(EVENT_TYPES)
+    with pytest.raises(ValidationError):
+        EventIn(**event, type="sale_deleted")
 
 
 def test_a_member_is_its_word_in_json_and_comparisons():

@@ -13,15 +13,15 @@ from datetime import date
 from math import ceil
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
-from core.enums import SaleStatus, ShiftStatus
+from core.enums import SaleKind, SaleStatus, ShiftStatus
 from core.errors import NotFound
 from core.models import Booth, User
 from core.types import utcnow
 from pos import counter
-from pos.counter_models import Sale, SaleLine, Shift
+from pos.counter_models import PAYMENT_METHODS, Payment, Sale, SaleLine, Shift
 from receipts import queue
 
 PER_PAGE = 50
@@ -76,6 +76,89 @@ def of_business_day(booth: Booth, day: date) -> list:
             Sale.booth_id + 0 == booth.id]
 
 
+def _visible(booth: Booth, viewer: User) -> list:
+    """What a viewer may see of the booth's shifts: a cashier only their own."""
+    return [] if _sees_all(viewer, booth) else [Shift.cashier_id == viewer.id]
+
+
+@dataclass
+class DayTotals:
+    """A business day's receipts at a booth: what the sales list and the home show."""
+
+    sales: int = 0
+    sales_amount: int = 0
+    refunds: int = 0
+    refunds_amount: int = 0
+    voids: int = 0
+    voids_amount: int = 0
+    by_method: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def net(self) -> int:
+        """Takings: completed sales minus refunds (voided sales count for nothing)."""
+        return self.sales_amount - self.refunds_amount
+
+
+def day_totals(session: Session, *, booth: Booth, day: date, viewer: User) -> DayTotals:
+    """Totals of one business day (the shift's day) as the viewer may see them (a
+    cashier's own shifts): two aggregate queries however many sales the day holds."""
+    where = [*of_business_day(booth, day), *_visible(booth, viewer)]
+    totals = DayTotals(by_method={method: 0 for method in PAYMENT_METHODS})
+    for kind, status, count, amount in session.execute(
+            select(Sale.kind, Sale.status, func.count(), func.coalesce(func.sum(Sale.total), 0))
+            .join(Shift, Sale.shift_id == Shift.id).where(*where)
+            .group_by(Sale.kind, Sale.status)):
+        if status == SaleStatus.VOIDED:
+            totals.voids += count
+            totals.voids_amount += int(amount)
+        elif kind == SaleKind.REFUND:
+            totals.refunds, totals.refunds_amount = count, int(amount)
+        else:
+            totals.sales, totals.sales_amount = count, int(amount)
+    signed = case((Sale.kind == SaleKind.REFUND, -Payment.amount), else_=Payment.amount)
+    for method, amount in session.execute(
+            select(Payment.method, func.sum(signed)).join(Sale, Payment.sale_id == Sale.id)
+            .join(Shift, Sale.shift_id == Shift.id)
+            .where(*where, Sale.status == SaleStatus.COMPLETED).group_by(Payment.method)):
+        totals.by_method[method] = int(amount or 0)
+    return totals
+
+
+def sales_of_day(session: Session, *, booth: Booth, viewer: User, day: date) -> list[Sale]:
+    """Every sale and refund of a business day the viewer may see, oldest first, with
+    their payments and cashiers (the day's export)."""
+    return list(session.scalars(
+        select(Sale).join(Shift, Sale.shift_id == Shift.id)
+        .where(*of_business_day(booth, day), *_visible(booth, viewer))
+        .options(selectinload(Sale.payments), selectinload(Sale.cashier))
+        .order_by(Sale.created_at, Sale.seq)))
+
+
+SHIFTS_PER_PAGE = 30
+
+
+@dataclass
+class ShiftPage:
+    shifts: list[Shift]
+    page: int
+    pages: int
+    count: int
+
+
+def list_shifts(session: Session, *, booth: Booth, viewer: User, page: int = 1,
+                per_page: int = SHIFTS_PER_PAGE) -> ShiftPage:
+    """The booth's shifts the viewer may see, newest first, a page at a time."""
+    where = [Shift.booth_id == booth.id, *_visible(booth, viewer)]
+    count = session.scalar(select(func.count()).select_from(Shift).where(*where)) or 0
+    pages = max(1, ceil(count / per_page))
+    page = min(max(1, page), pages)
+    shifts = list(session.scalars(
+        select(Shift).where(*where).options(selectinload(Shift.cashier))
+        .order_by(Shift.opened_at.desc(), Shift.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)))
+    return ShiftPage(shifts=shifts, page=page, pages=pages, count=count)
+
+
 def list_sales(session: Session, *, booth: Booth, viewer: User, day: date | None,
                query: str = "", page: int = 1, per_page: int = PER_PAGE,
                after: str | None = None) -> SalePage:
@@ -91,8 +174,7 @@ def list_sales(session: Session, *, booth: Booth, viewer: User, day: date | None
         where += of_business_day(booth, day)
     else:
         where.append(Sale.booth_id == booth.id)
-    if not _sees_all(viewer, booth):
-        where.append(Shift.cashier_id == viewer.id)
+    where += _visible(booth, viewer)
     query = (query or "").strip()
     if query:
         where.append(Sale.number.ilike(f"%{_escape_like(query)}%", escape="\\"))

@@ -11,8 +11,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from central.export import FORMATS as EXPORT_FORMATS
 from central.export import Column, export_response
@@ -23,9 +21,7 @@ from core.extensions import db
 from core.money import format_vnd
 from pos import counter, sale_history
 from pos.context import current_booth
-from pos.counter_models import Sale, Shift
 from pos.forms_sales import RefundForm, ReprintForm, VoidForm
-from pos.home import day_totals
 from pos.labels import METHOD_LABELS
 from receipts import queue
 
@@ -73,8 +69,8 @@ def list_sales():
                                      day=day, query=query,
                                      page=_parse_page(request.args.get("page")),
                                      after=request.args.get("after", "")[:36] or None)
-    totals = day_totals(db.session, booth=current_booth(), day=day,
-                        cashier_id=None if _sees_all() else current_user.id) if day else None
+    totals = sale_history.day_totals(db.session, booth=current_booth(), day=day,
+                                     viewer=current_user) if day else None
     return render_template("pos/sales.html", result=result, day=day, query=query,
                            booth=current_booth(), methods=METHOD_LABELS, totals=totals)
 
@@ -152,17 +148,12 @@ def reprint_page(id: str):
     return _back(sale.id)
 
 
-def _sees_all() -> bool:
-    """Managers (and admins) see the whole booth; a cashier their own shifts."""
-    return counter.is_manager_of(current_user, current_booth())
-
-
 EXPORT_COLUMNS = (
     Column("number", _l("Số hóa đơn")), Column("time", _l("Thời gian")),
     Column("cashier", _l("Thu ngân")), Column("kind", _l("Loại")),
     Column("status", _l("Trạng thái")), Column("total", _l("Tổng tiền"), "money"),
-    Column("cash", _l("Tiền mặt"), "money"), Column("transfer", _l("Chuyển khoản"), "money"),
-    Column("card", _l("Thẻ"), "money"), Column("reason", _l("Lý do")))
+    *(Column(method, label, "money") for method, label in METHOD_LABELS.items()),
+    Column("reason", _l("Lý do")))
 
 
 @bp.get("/sales/export")
@@ -178,13 +169,7 @@ def export_sales():
                           code="bad_format")
     day = _parse_day(request.args.get("day")) or sale_history.today()
     booth = current_booth()
-    where = sale_history.of_business_day(booth, day)
-    if not _sees_all():
-        where.append(Shift.cashier_id == current_user.id)
-    sales = db.session.scalars(
-        select(Sale).join(Shift, Sale.shift_id == Shift.id).where(*where)
-        .options(selectinload(Sale.payments), selectinload(Sale.cashier))
-        .order_by(Sale.created_at, Sale.seq))
+    sales = sale_history.sales_of_day(db.session, booth=booth, viewer=current_user, day=day)
     rows = []
     for sale in sales:
         sign = -1 if sale.kind == SaleKind.REFUND else 1
@@ -198,8 +183,7 @@ def export_sales():
         for method in METHOD_LABELS:
             row[method] = sign * sum(p.amount for p in sale.payments if p.method == method)
         rows.append(row)
-    totals = day_totals(db.session, booth=booth, day=day,
-                        cashier_id=None if _sees_all() else current_user.id)
+    totals = sale_history.day_totals(db.session, booth=booth, day=day, viewer=current_user)
     rows.append({"number": str(_("Tổng ngày")), "total": totals.net,
                  "kind": str(_("%(n)d hóa đơn bán, %(r)d phiếu hoàn",
                                n=totals.sales, r=totals.refunds)),
@@ -209,26 +193,15 @@ def export_sales():
                            title=str(_("Hóa đơn %(day)s", day=day.strftime("%d-%m-%Y"))))
 
 
-SHIFTS_PER_PAGE = 30
-
-
 @bp.get("/shifts")
 @allow("cashier", "manager")
 def shifts_page():
     """Past and open shifts, newest first, paged; a cashier sees their own."""
     booth = current_booth()
-    where = [Shift.booth_id == booth.id]
-    if not _sees_all():
-        where.append(Shift.cashier_id == current_user.id)
-    count = db.session.scalar(select(func.count()).select_from(Shift).where(*where)) or 0
-    pages = max(1, -(-count // SHIFTS_PER_PAGE))
-    page = min(_parse_page(request.args.get("page")), pages)
-    shifts = db.session.scalars(
-        select(Shift).where(*where).options(selectinload(Shift.cashier))
-        .order_by(Shift.opened_at.desc(), Shift.id.desc())
-        .limit(SHIFTS_PER_PAGE).offset((page - 1) * SHIFTS_PER_PAGE)).all()
-    return render_template("pos/shifts.html", shifts=shifts, page=page, pages=pages,
-                           count=count, booth=booth)
+    result = sale_history.list_shifts(db.session, booth=booth, viewer=current_user,
+                                      page=_parse_page(request.args.get("page")))
+    return render_template("pos/shifts.html", shifts=result.shifts, page=result.page,
+                           pages=result.pages, count=result.count, booth=booth)
 
 
 @bp.get("/shifts/<id>")

@@ -122,14 +122,17 @@ def test_scanner_burst_wins_over_typed_letters(seeded, live_server, page):
     assert page.locator("#cart tbody tr").count() == 1
 
 
+@pytest.mark.parametrize("lost", [4, 13], ids=["first-keys", "every-key"])
 def test_a_scan_whose_text_never_reached_the_focused_field_still_sells(
-        seeded, live_server, page):
+        seeded, live_server, page, lost):
     """Just after a dialog closes, Chromium may keep the scan field focused in name only
-    until the till refocuses it: the keys arrive, their text does not. Here the text is
-    held back on purpose, and the burst still lands in the cart."""
+    until the till refocuses it: the first keys arrive, their text does not (seen in CI:
+    the code was looked up without its first four digits). Here the text of the first
+    ``lost`` keys is held back on purpose, and the burst still lands in the cart."""
     _sign_in_and_open_shift(page, live_server)
-    page.evaluate("""() => document.getElementById('scan').addEventListener('keydown', e => {
-        if (e.key.length === 1) e.preventDefault(); })""")
+    page.evaluate("""lost => { let n = 0; document.getElementById('scan').addEventListener(
+        'keydown', e => { if (e.key.length === 1 && n++ < lost) e.preventDefault(); }); }""",
+                  lost)
     _scan(page, TRA_RAU_MA)
     page.wait_for_selector("#cart tbody tr")
     assert page.locator("#cart tbody tr .line-name").inner_text() == "Trà rau má"

@@ -170,9 +170,13 @@ function onKeyCapture(e) {
     if (!isScan) return;
     if (e.target === ui.scan) {
       tracker.partOfBurst = true;
-      // Right after a dialog closes the field may hold focus in name only (focusScan):
-      // the keys arrive, their text does not. The burst itself is the scan then.
-      if (!cleanCode(ui.scan.value)) ui.scan.value = chars.join("");
+      // Right after a dialog closes the field may hold focus in name only until the
+      // till refocuses it (focusScan): the first keys arrive, their text does not. When
+      // what landed is only the end of the burst, the burst itself is the scan.
+      const burst = chars.join("");
+      if (ui.scan.value.length < burst.length && burst.endsWith(ui.scan.value)) {
+        ui.scan.value = burst;
+      }
       // The scan field handles its own Enter; a Tab terminator must not move focus.
       if (key === "Tab") { e.preventDefault(); submitScanField(); }
       return;
